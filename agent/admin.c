@@ -1,0 +1,320 @@
+/*
+ * admin.c — check, status and drop-slot.
+ *
+ * `check` is a preflight: every finding is one line "ok|warning|FAIL  what: detail"
+ * and a failing one says how to fix it.  It has no side effects (it creates
+ * neither slot nor publication).
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "log.h"
+#include "pg.h"
+
+struct report {
+	int fails, warnings;
+};
+
+static void
+finding(struct report *r, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+finding(struct report *r, const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (strcmp(level, "FAIL") == 0)
+		r->fails++;
+	else if (strcmp(level, "warning") == 0)
+		r->warnings++;
+	printf("%-8s", level);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static char *
+one_value(PGconn *conn, const char *what, const char *sql, int n, const char *const *params,
+          struct cdc_err *err)
+{
+	PGresult *res = pg_query(conn, what, sql, n, params, err);
+	char *v = NULL;
+
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) >= 1 && !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+int
+admin_check(const struct cfg *cfg)
+{
+	struct report r = { 0 };
+	struct cdc_err err = { 0 };
+	char desc[600];
+	PGconn *aux = NULL, *repl = NULL;
+	char *v = NULL;
+	struct pg_slot slot;
+	const char *pp[1];
+
+	aux = pg_connect(cfg->source.conninfo, false, &err);
+	if (aux == NULL) {
+		finding(&r, "FAIL", "connect: %s: check source.conninfo, that the server runs and "
+		        "pg_hba.conf admits this client", err.msg);
+		goto out;
+	}
+	v = one_value(aux, "reading server_version", "SHOW server_version", 0, NULL, &err);
+	finding(&r, "ok", "connect: %s (PostgreSQL %s)", pg_describe(aux, desc, sizeof(desc)),
+	        v ? v : "?");
+	free(v);
+
+	v = one_value(aux, "reading wal_level", "SHOW wal_level", 0, NULL, &err);
+	if (v && strcmp(v, "logical") == 0)
+		finding(&r, "ok", "wal_level = logical");
+	else
+		finding(&r, "FAIL", "wal_level = %s: logical decoding needs wal_level = logical: set it "
+		        "in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart the server",
+		        v ? v : "?");
+	free(v);
+
+	v = one_value(aux, "reading the role", "SELECT CASE WHEN rolsuper THEN 'superuser' WHEN "
+	              "rolreplication THEN 'replication' ELSE 'none' END FROM pg_roles WHERE "
+	              "rolname = current_user", 0, NULL, &err);
+	if (v && strcmp(v, "none") != 0)
+		finding(&r, "ok", "role \"%s\" may replicate (%s)", PQuser(aux), v);
+	else
+		finding(&r, "FAIL", "role \"%s\" lacks the REPLICATION attribute: ALTER ROLE \"%s\" "
+		        "REPLICATION", PQuser(aux), PQuser(aux));
+	free(v);
+
+	pp[0] = cfg->source.publication;
+	v = one_value(aux, "reading the publication", "SELECT (SELECT count(*) FROM "
+	              "pg_publication_tables t WHERE t.pubname = p.pubname)::text FROM pg_publication p "
+	              "WHERE p.pubname = $1", 1, pp, &err);
+	if (v != NULL) {
+		finding(&r, "ok", "publication \"%s\" exists (%s tables)", cfg->source.publication, v);
+	} else if (cfg->source.create_publication != CFG_PUB_OFF) {
+		finding(&r, "ok", "publication \"%s\" does not exist yet; run will create it (%s)",
+		        cfg->source.publication,
+		        cfg->source.create_publication == CFG_PUB_ALL ? "FOR ALL TABLES" : "FOR TABLE ...");
+	} else {
+		finding(&r, "FAIL", "publication \"%s\" does not exist: CREATE PUBLICATION \"%s\" FOR "
+		        "ALL TABLES, or set source.create_publication = all", cfg->source.publication,
+		        cfg->source.publication);
+	}
+	free(v);
+
+	/* tables published for update/delete without any replica identity */
+	{
+		PGresult *res = pg_query(aux, "reading replica identities",
+		    "SELECT t.schemaname || '.' || t.tablename FROM pg_publication_tables t "
+		    "JOIN pg_namespace n ON n.nspname = t.schemaname "
+		    "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tablename "
+		    "JOIN pg_publication p ON p.pubname = t.pubname "
+		    "WHERE t.pubname = $1 AND (p.pubupdate OR p.pubdelete) AND "
+		    "(c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS "
+		    "(SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))) "
+		    "ORDER BY 1", 1, pp, &err);
+
+		if (res != NULL) {
+			for (int i = 0; i < PQntuples(res); i++)
+				finding(&r, "FAIL", "table %s has no replica identity, so the server rejects its "
+				        "UPDATE and DELETE: add a primary key or ALTER TABLE %s REPLICA IDENTITY "
+				        "FULL", PQgetvalue(res, i, 0), PQgetvalue(res, i, 0));
+			PQclear(res);
+		}
+	}
+
+	v = one_value(aux, "reading max_slot_wal_keep_size", "SHOW max_slot_wal_keep_size", 0, NULL, &err);
+	if (v && strcmp(v, "-1") == 0)
+		finding(&r, "warning", "max_slot_wal_keep_size = -1 (unlimited): a stalled slot can fill "
+		        "the server's disk; set a limit (e.g. ALTER SYSTEM SET max_slot_wal_keep_size = "
+		        "'50GB') sized to the disk");
+	else if (v)
+		finding(&r, "ok", "max_slot_wal_keep_size = %s", v);
+	free(v);
+
+	if (pg_slot_info(aux, cfg->source.slot, &slot, &err) == 0) {
+		if (!slot.exists)
+			finding(&r, "ok", "slot \"%s\" does not exist yet; run will create it (pgoutput)",
+			        cfg->source.slot);
+		else if (strcmp(slot.plugin, "pgoutput") != 0)
+			finding(&r, "FAIL", "slot \"%s\" uses plugin %s, not pgoutput: drop it or choose "
+			        "another slot name", cfg->source.slot, slot.plugin);
+		else if (strcmp(slot.database, PQdb(aux)) != 0)
+			finding(&r, "FAIL", "slot \"%s\" belongs to database \"%s\", not \"%s\": choose "
+			        "another slot name", cfg->source.slot, slot.database, PQdb(aux));
+		else if (strcmp(slot.wal_status, "lost") == 0)
+			finding(&r, "FAIL", "slot \"%s\" is invalidated (wal_status lost): drop it and "
+			        "re-snapshot", cfg->source.slot);
+		else
+			finding(&r, "ok", "slot \"%s\" (pgoutput) confirmed up to " CDC_LSN_FMT "%s",
+			        cfg->source.slot, CDC_LSN_ARGS(slot.confirmed_flush),
+			        slot.active ? ", active" : "");
+	}
+
+	repl = pg_connect(cfg->source.conninfo, true, &err);
+	if (repl == NULL) {
+		finding(&r, "FAIL", "replication connection: %s: pg_hba.conf needs a line for this "
+		        "role and database that allows replication connections", err.msg);
+	} else {
+		PGresult *res = pg_query(repl, "IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", 0, NULL, &err);
+
+		if (res != NULL)
+			finding(&r, "ok", "replication connection (system %s, timeline %s)",
+			        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		else
+			finding(&r, "FAIL", "replication connection: %s", err.msg);
+		PQclear(res);
+	}
+	if (cfg->stdout_sink.enabled)
+		finding(&r, "ok", "sink stdout");
+	if (cfg->kafka.enabled)
+		finding(&r, "FAIL", "sink kafka: not supported yet by this build");
+	if (cfg->parquet.enabled)
+		finding(&r, "FAIL", "sink parquet: not supported yet by this build");
+out:
+	printf("%d failed, %d warnings\n", r.fails, r.warnings);
+	PQfinish(aux);
+	PQfinish(repl);
+	return r.fails > 0 ? 1 : 0;
+}
+
+int
+admin_status(const struct cfg *cfg, bool json)
+{
+	struct cdc_err err = { 0 };
+	const char *pp[1] = { cfg->source.slot };
+	PGconn *aux;
+	PGresult *res;
+	int status = 1;
+
+	aux = pg_connect(cfg->source.conninfo, false, &err);
+	if (aux == NULL) {
+		log_error("status", "%s", err.msg);
+		return 1;
+	}
+	res = pg_query(aux, "reading the slot",
+	    "SELECT s.plugin, s.active, coalesce(s.active_pid, 0), "
+	    "coalesce(s.confirmed_flush_lsn::text, ''), coalesce(s.restart_lsn::text, ''), "
+	    "pg_current_wal_lsn()::text, "
+	    "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint, 0), "
+	    "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, 0), "
+	    "coalesce(s.wal_status, ''), s.safe_wal_size, "
+	    "pg_size_bytes(current_setting('max_slot_wal_keep_size')), s.database "
+	    "FROM pg_replication_slots s WHERE s.slot_name = $1", 1, pp, &err);
+	if (res == NULL) {
+		log_error("status", "%s", err.msg);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		log_error("status", "slot \"%s\" does not exist: start `pgcdc run` to create it",
+		          cfg->source.slot);
+		PQclear(res);
+		goto out;
+	}
+	if (json) {
+		json_t *o = json_object(), *snap = json_object(), *alerts = json_object();
+		char *s;
+
+		json_object_set_new(o, "slot", json_string(cfg->source.slot));
+		json_object_set_new(o, "database", json_string(PQgetvalue(res, 0, 11)));
+		json_object_set_new(o, "plugin", json_string(PQgetvalue(res, 0, 0)));
+		json_object_set_new(o, "active", json_boolean(PQgetvalue(res, 0, 1)[0] == 't'));
+		json_object_set_new(o, "active_pid", json_integer(atoi(PQgetvalue(res, 0, 2))));
+		json_object_set_new(o, "confirmed_flush_lsn", json_string(PQgetvalue(res, 0, 3)));
+		json_object_set_new(o, "restart_lsn", json_string(PQgetvalue(res, 0, 4)));
+		json_object_set_new(o, "current_lsn", json_string(PQgetvalue(res, 0, 5)));
+		json_object_set_new(o, "lag_bytes", json_integer(atoll(PQgetvalue(res, 0, 6))));
+		json_object_set_new(o, "retained_wal_bytes", json_integer(atoll(PQgetvalue(res, 0, 7))));
+		json_object_set_new(o, "wal_status", json_string(PQgetvalue(res, 0, 8)));
+		json_object_set_new(o, "safe_wal_size", PQgetisnull(res, 0, 9) ? json_null()
+		                    : json_integer(atoll(PQgetvalue(res, 0, 9))));
+		json_object_set_new(o, "max_slot_wal_keep_size", json_integer(atoll(PQgetvalue(res, 0, 10))));
+		json_object_set_new(o, "snapshot", snap);
+		json_object_set_new(o, "alerts", alerts);
+		s = json_dumps(o, JSON_COMPACT);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else {
+		printf("slot                    %s (%s, database %s)\n", cfg->source.slot,
+		       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 11));
+		printf("active                  %s", PQgetvalue(res, 0, 1)[0] == 't' ? "yes" : "no");
+		if (PQgetvalue(res, 0, 1)[0] == 't')
+			printf(" (pid %s)", PQgetvalue(res, 0, 2));
+		printf("\nconfirmed_flush_lsn     %s\n", PQgetvalue(res, 0, 3));
+		printf("restart_lsn             %s\n", PQgetvalue(res, 0, 4));
+		printf("current_lsn             %s\n", PQgetvalue(res, 0, 5));
+		printf("lag_bytes               %s\n", PQgetvalue(res, 0, 6));
+		printf("retained_wal_bytes      %s\n", PQgetvalue(res, 0, 7));
+		printf("wal_status              %s\n", PQgetvalue(res, 0, 8));
+		printf("safe_wal_size           %s\n", PQgetisnull(res, 0, 9) ? "unlimited"
+		       : PQgetvalue(res, 0, 9));
+		printf("max_slot_wal_keep_size  %s\n", PQgetvalue(res, 0, 10));
+	}
+	PQclear(res);
+	status = 0;
+out:
+	PQfinish(aux);
+	return status;
+}
+
+int
+admin_drop_slot(const struct cfg *cfg)
+{
+	struct cdc_err err = { 0 };
+	const char *pp[1] = { cfg->source.slot };
+	struct pg_slot slot;
+	PGconn *aux;
+	PGresult *res;
+	char path[4096];
+	int status = 1;
+
+	aux = pg_connect(cfg->source.conninfo, false, &err);
+	if (aux == NULL) {
+		log_error("drop-slot", "%s", err.msg);
+		return 1;
+	}
+	if (pg_slot_info(aux, cfg->source.slot, &slot, &err) != 0) {
+		log_error("drop-slot", "%s", err.msg);
+		goto out;
+	}
+	if (!slot.exists) {
+		log_info("drop-slot", "slot \"%s\" does not exist; nothing to drop", cfg->source.slot);
+		status = 0;
+		goto out;
+	}
+	if (slot.active) {
+		log_error("drop-slot", "slot \"%s\" is in use by process %d: stop the agent first",
+		          cfg->source.slot, slot.active_pid);
+		goto out;
+	}
+	res = pg_query(aux, "dropping the slot", "SELECT pg_drop_replication_slot($1)", 1, pp, &err);
+	if (res == NULL) {
+		log_error("drop-slot", "%s", err.msg);
+		goto out;
+	}
+	PQclear(res);
+	snprintf(path, sizeof(path), "%s/%s.lsn", cfg->source.state_dir, cfg->source.slot);
+	unlink(path);
+	log_info("drop-slot", "dropped replication slot \"%s\" (it had confirmed up to " CDC_LSN_FMT
+	         "); the server no longer retains WAL for it", cfg->source.slot,
+	         CDC_LSN_ARGS(slot.confirmed_flush));
+	status = 0;
+out:
+	PQfinish(aux);
+	return status;
+}

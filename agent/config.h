@@ -1,0 +1,150 @@
+/*
+ * config.h — the agent configuration (SPEC §2): parsing, validation, overrides.
+ *
+ * The file is INI: [section], key = value, '#' comments, values optionally
+ * double-quoted, ${NAME} expands an environment variable.  Every key of SPEC §2 is
+ * known; unknown keys and sections are errors.  Errors read
+ * "FILE:LINE: section.key: why" (overrides: "--set: section.key: why"; syntax
+ * errors without a key "FILE:LINE: why"; file-wide ones "FILE: why").  Values of
+ * conninfo and of keys named *password* / *secret* never appear in messages, nor
+ * the value of an ${NAME} expansion.
+ *
+ * Each [sink.*] section also takes `enabled = on|off` (a pgcdc extension): a sink
+ * is enabled iff its section appears (in the file or through any --set key of it)
+ * and enabled is not off.
+ *
+ * Owning thread: built by main before any thread starts; read-only afterwards.
+ */
+#ifndef PGCDC_CONFIG_H
+#define PGCDC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../decoder/change.h"
+
+#define CFG_DEFAULT_PATH "/etc/pgcdc/agent.conf"
+
+enum cfg_create_pub { CFG_PUB_OFF = 0, CFG_PUB_ALL, CFG_PUB_TABLES };
+enum cfg_snapshot { CFG_SNAP_INITIAL = 0, CFG_SNAP_NEVER, CFG_SNAP_ALWAYS };
+enum cfg_log_level { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARNING, CFG_LOG_ERROR };
+enum cfg_log_format { CFG_LOG_TEXT = 0, CFG_LOG_JSON };
+enum cfg_kafka_format { CFG_KAFKA_JSON = 0, CFG_KAFKA_PROTOBUF };
+enum cfg_compression { CFG_COMP_ZSTD = 0, CFG_COMP_SNAPPY, CFG_COMP_NONE };
+
+/* A list of strings from a comma-separated value ("a.b, c.d"): items trimmed, empty
+ * items dropped. */
+struct cfg_list {
+	int n;
+	char **items;
+};
+
+/* One `kafka.<property> = value` passthrough. */
+struct cfg_kv {
+	char *key;            /* librdkafka property name, without the "kafka." prefix */
+	char *value;
+	int line;             /* where it was set, for error messages; 0 = --set */
+};
+
+/* Durations are milliseconds, sizes bytes, percentages a ratio 0.0 .. 1.0. */
+struct cfg {
+	char *path;           /* the file read, for messages */
+
+	struct {
+		char *conninfo;       /* secret-bearing: never log it (use cfg_conninfo_redacted) */
+		char *slot;
+		char *publication;
+		enum cfg_create_pub create_publication;
+		struct cfg_list tables;
+		enum cfg_snapshot snapshot;
+		int snapshot_workers;     /* 1 .. 64 */
+		int protocol;             /* 1 or 2 */
+		int64_t status_interval_ms;
+		int64_t heartbeat_interval_ms;  /* 0 = off */
+		char *state_dir;
+		int64_t max_inflight;     /* bytes */
+	} source;
+
+	struct {
+		enum cfg_log_level level;
+		enum cfg_log_format format;
+	} log;
+
+	struct {
+		struct cfg_list exclude_columns;   /* schema.table.column */
+		struct cfg_list mask_columns;      /* schema.table.column */
+		struct cfg_list include_tables;    /* schema.table */
+	} filter;
+
+	struct {
+		bool numeric_as_number;            /* numeric = number */
+		bool omit_unchanged_toast;         /* unchanged_toast = omit */
+	} format;
+
+	struct {
+		bool enabled;                      /* [sink.kafka] present, enabled != off */
+		char *brokers;
+		char *topic_prefix;
+		enum cfg_kafka_format format;
+		bool tombstones;
+		int nprops;
+		struct cfg_kv *props;              /* kafka.<property> passthrough, in file order */
+	} kafka;
+
+	struct {
+		bool enabled;                      /* [sink.parquet] present, enabled != off */
+		char *directory;
+		enum cfg_compression compression;
+		int64_t rotate_rows;
+		int64_t rotate_bytes;
+		int64_t rotate_interval_ms;
+		int64_t row_group_rows;
+	} parquet;
+
+	struct {
+		bool enabled;                      /* [sink.stdout] present, enabled != off */
+	} stdout_sink;
+
+	struct {
+		int64_t interval_ms;
+		int64_t lag_bytes_warning, lag_bytes_critical;
+		int64_t lag_seconds_warning_ms, lag_seconds_critical_ms;
+		int64_t retained_wal_warning, retained_wal_critical;
+		char *wal_disk_path;               /* "" = data_directory if readable */
+		double wal_disk_used_warning, wal_disk_used_critical;   /* ratios */
+		char *alert_command;               /* "" = none */
+		int64_t alert_timeout_ms;
+		int64_t alert_repeat_ms;
+		char *metrics_listen;              /* "" = off */
+	} monitor;
+};
+
+/* Parse path (NULL = CFG_DEFAULT_PATH) then apply overrides ("section.key=value",
+ * noverrides of them, borrowed; the value is read like a file value without
+ * comments: quotes, escapes and ${NAME} work; a later one wins), then validate.  Returns an owned cfg, or NULL with err
+ * filled ("FILE:LINE: section.key: why").  A missing file is an error unless
+ * allow_missing is set (then defaults + overrides are used). */
+struct cfg *cfg_load(const char *path, bool allow_missing, char *const *overrides,
+                     int noverrides, struct cdc_err *err);
+
+/* Parse from a string (tests); name is used in messages as the file name. */
+struct cfg *cfg_load_string(const char *name, const char *text, char *const *overrides,
+                            int noverrides, struct cdc_err *err);
+
+void cfg_free(struct cfg *c);
+
+/* Parsers shared with other modules.  Return 0 or -1 (why in err->msg, without
+ * location).  Sizes: "64MB", "1GB", "512" (bytes), units B kB MB GB TB 1024-based.
+ * Durations: "10s", "5min", "250ms", "1h", "2d", "0"; a bare number is seconds.
+ * Percent: "70%" or "0.7". */
+int cfg_parse_size(const char *s, int64_t *out, struct cdc_err *err);
+int cfg_parse_duration(const char *s, int64_t *out_ms, struct cdc_err *err);
+int cfg_parse_percent(const char *s, double *out, struct cdc_err *err);
+int cfg_parse_bool(const char *s, bool *out, struct cdc_err *err);
+
+/* Copy conninfo with any password=... value replaced by "********" (keyword form
+ * and postgresql:// URIs).  Returns owned string, NULL on OOM. */
+char *cfg_conninfo_redacted(const char *conninfo);
+
+#endif

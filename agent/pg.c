@@ -1,0 +1,282 @@
+/*
+ * pg.c — libpq helpers (see pg.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pg.h"
+
+#define SESSION_OPTIONS "-c DateStyle=ISO -c IntervalStyle=iso_8601 -c TimeZone=UTC " \
+	"-c extra_float_digits=1 -c bytea_output=hex"
+
+PGconn *
+pg_connect(const char *conninfo, bool replication, struct cdc_err *err)
+{
+	const char *keys[6], *vals[6];
+	char *errmsg = NULL, *options = NULL;
+	PQconninfoOption *parsed;
+	PGconn *conn = NULL;
+	const char *user_opts = NULL;
+	int n = 0;
+
+	parsed = PQconninfoParse(conninfo, &errmsg);
+	if (parsed == NULL) {
+		/* libpq's message quotes no values, only the syntax problem */
+		cdc_errf(err, CDC_ERR_CONFIG, "source.conninfo: %s", errmsg ? errmsg : "out of memory");
+		PQfreemem(errmsg);
+		return NULL;
+	}
+	for (PQconninfoOption *o = parsed; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val != NULL && o->val[0] != '\0')
+			user_opts = o->val;
+	if (asprintf(&options, "%s%s%s", SESSION_OPTIONS, user_opts ? " " : "",
+	             user_opts ? user_opts : "") < 0) {
+		PQconninfoFree(parsed);
+		cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	PQconninfoFree(parsed);
+
+	keys[n] = "dbname"; vals[n++] = conninfo;      /* expanded: the user's settings */
+	keys[n] = "options"; vals[n++] = options;      /* later keywords override earlier */
+	keys[n] = "fallback_application_name"; vals[n++] = "pgcdc";
+	if (replication) {
+		keys[n] = "replication";
+		vals[n++] = "database";
+	}
+	keys[n] = NULL; vals[n] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	free(options);
+	if (conn == NULL) {
+		cdc_errf(err, CDC_ERR_NOMEM, "out of memory connecting to PostgreSQL");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[400];
+		size_t l;
+
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+		l = strlen(msg);
+		while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+			msg[--l] = '\0';
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		cdc_errf(err, CDC_ERR_CONN, "cannot connect to PostgreSQL%s: %s",
+		         replication ? " (replication connection)" : "", msg);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+const char *
+pg_describe(PGconn *conn, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "host=%s port=%s user=%s dbname=%s", PQhost(conn), PQport(conn),
+	         PQuser(conn), PQdb(conn));
+	return buf;
+}
+
+PGresult *
+pg_query(PGconn *conn, const char *what, const char *sql, int nparams,
+         const char *const *params, struct cdc_err *err)
+{
+	PGresult *res = nparams > 0 ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
+	                            : PQexec(conn, sql);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	{
+		const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+		bool broken = PQstatus(conn) != CONNECTION_OK;
+		char msg[400];
+		size_t l;
+
+		snprintf(msg, sizeof(msg), "%s", m ? m : PQerrorMessage(conn));
+		l = strlen(msg);
+		while (l > 0 && msg[l - 1] == '\n')
+			msg[--l] = '\0';
+		cdc_errf(err, broken ? CDC_ERR_CONN : CDC_ERR_FATAL, "%s failed: %s%s%s", what, msg,
+		         hint ? " (hint: " : "", hint ? hint : "");
+		if (hint)
+			strncat(err->msg, ")", sizeof(err->msg) - strlen(err->msg) - 1);
+	}
+	PQclear(res);
+	return NULL;
+}
+
+int
+pg_parse_lsn(const char *s, cdc_lsn *out)
+{
+	unsigned hi, lo;
+	char extra;
+
+	if (s == NULL || sscanf(s, "%X/%X%c", &hi, &lo, &extra) != 2)
+		return -1;
+	*out = ((cdc_lsn) hi << 32) | lo;
+	return 0;
+}
+
+int
+pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err *err)
+{
+	const char *params[1] = { slot };
+	PGresult *res;
+
+	memset(out, 0, sizeof(*out));
+	out->safe_wal_size = -1;
+	res = pg_query(conn, "reading pg_replication_slots",
+	               "SELECT coalesce(plugin, ''), coalesce(database::text, ''), slot_type, active, "
+	               "coalesce(active_pid, 0), coalesce(confirmed_flush_lsn::text, ''), "
+	               "coalesce(restart_lsn::text, ''), coalesce(wal_status, ''), "
+	               "coalesce(safe_wal_size::text, '') "
+	               "FROM pg_replication_slots WHERE slot_name = $1", 1, params, err);
+	if (res == NULL)
+		return err->code;
+	if (PQntuples(res) == 1) {
+		out->exists = true;
+		snprintf(out->plugin, sizeof(out->plugin), "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->database, sizeof(out->database), "%s", PQgetvalue(res, 0, 1));
+		snprintf(out->slot_type, sizeof(out->slot_type), "%s", PQgetvalue(res, 0, 2));
+		out->active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+		out->active_pid = atoi(PQgetvalue(res, 0, 4));
+		pg_parse_lsn(PQgetvalue(res, 0, 5), &out->confirmed_flush);
+		pg_parse_lsn(PQgetvalue(res, 0, 6), &out->restart_lsn);
+		snprintf(out->wal_status, sizeof(out->wal_status), "%s", PQgetvalue(res, 0, 7));
+		if (PQgetvalue(res, 0, 8)[0] != '\0')
+			out->safe_wal_size = atoll(PQgetvalue(res, 0, 8));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Fetch the given type oids (and, transitively, their base and element types). */
+static int
+load_oids(PGconn *conn, struct cdc_types *types, uint32_t *oids, int n, int depth,
+          struct cdc_err *err)
+{
+	char list[16 * 64 + 8];
+	size_t off = 0;
+	const char *params[1];
+	uint32_t next[64];
+	int nnext = 0;
+	PGresult *res;
+
+	if (n == 0 || depth > 8)
+		return 0;
+	off += (size_t) snprintf(list + off, sizeof(list) - off, "{");
+	for (int i = 0; i < n && i < 64; i++)
+		off += (size_t) snprintf(list + off, sizeof(list) - off, "%s%u", i ? "," : "", oids[i]);
+	snprintf(list + off, sizeof(list) - off, "}");
+	params[0] = list;
+	res = pg_query(conn, "reading pg_type",
+	               "SELECT oid, typtype, typbasetype, typelem, typdelim, typname, typcategory "
+	               "FROM pg_type WHERE oid = ANY($1::oid[])", 1, params, err);
+	if (res == NULL)
+		return err->code;
+	for (int r = 0; r < PQntuples(res); r++) {
+		uint32_t oid = (uint32_t) strtoul(PQgetvalue(res, r, 0), NULL, 10);
+		char typtype = PQgetvalue(res, r, 1)[0];
+		uint32_t base = (uint32_t) strtoul(PQgetvalue(res, r, 2), NULL, 10);
+		uint32_t elem = (uint32_t) strtoul(PQgetvalue(res, r, 3), NULL, 10);
+		char delim = PQgetvalue(res, r, 4)[0];
+		char category = PQgetvalue(res, r, 6)[0];
+
+		/* typelem is also set for fixed-length "arrays" like point; only true
+		 * arrays (category A) map to JSON arrays */
+		if (category != 'A')
+			elem = 0;
+		if (types_add(types, oid, typtype, base, elem, delim, PQgetvalue(res, r, 5)) != 0) {
+			PQclear(res);
+			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory registering types");
+		}
+		if (base && !types_known(types, base) && nnext < 64)
+			next[nnext++] = base;
+		if (elem && !types_known(types, elem) && nnext < 64)
+			next[nnext++] = elem;
+	}
+	PQclear(res);
+	return load_oids(conn, types, next, nnext, depth + 1, err);
+}
+
+int
+pg_load_types(PGconn *conn, struct cdc_types *types, const struct cdc_rel *rel,
+              struct cdc_err *err)
+{
+	uint32_t oids[64];
+	int n = 0, rc;
+
+	for (int i = 0; i < rel->ncols; i++) {
+		uint32_t o = rel->cols[i].type_oid;
+		bool dup = false;
+
+		if (o < CDC_FIRST_USER_OID || types_known(types, o))
+			continue;
+		for (int k = 0; k < n; k++)
+			dup = dup || oids[k] == o;
+		if (!dup)
+			oids[n++] = o;
+		if (n == 64) {
+			if ((rc = load_oids(conn, types, oids, n, 0, err)) != 0)
+				return rc;
+			n = 0;
+		}
+	}
+	return load_oids(conn, types, oids, n, 0, err);
+}
+
+int
+pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
+{
+	char oid[16];
+	const char *params[1] = { oid };
+	char *names[PGO_MAX_COLS];
+	PGresult *res;
+	int n;
+
+	snprintf(oid, sizeof(oid), "%u", rel->oid);
+	res = pg_query(conn, "reading the primary key",
+	               "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+	               "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+	               "WHERE i.indrelid = $1::oid AND i.indisprimary", 1, params, err);
+	if (res == NULL)
+		return err->code;
+	n = PQntuples(res);
+	for (int r = 0; r < n && r < PGO_MAX_COLS; r++)
+		names[r] = PQgetvalue(res, r, 0);
+	relcache_set_pk(rel, names, n);
+	PQclear(res);
+	return 0;
+}
+
+void
+pg_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t) (v >> (56 - 8 * i));
+}
+
+uint64_t
+pg_get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+int64_t
+pg_now_pgtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - CDC_PG_EPOCH_OFFSET_US;
+}

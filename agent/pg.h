@@ -1,0 +1,71 @@
+/*
+ * pg.h — libpq helpers: connections with pgcdc's session settings, catalog
+ * queries on an ordinary connection, and the pieces of the replication protocol.
+ *
+ * Every connection pgcdc opens sets DateStyle=ISO, IntervalStyle=iso_8601,
+ * TimeZone=UTC, extra_float_digits=1 and bytea_output=hex, so the text output of
+ * values (which pgoutput produces in the walsender with these settings) has one
+ * known shape whatever the server's defaults are.  The user's own `options` are
+ * kept, after ours.
+ *
+ * Secrets: messages built here name host, port, user and database, never the
+ * password; conninfo is only logged through cfg_conninfo_redacted.
+ */
+#ifndef PGCDC_PG_H
+#define PGCDC_PG_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#include "../decoder/change.h"
+#include "../decoder/types.h"
+#include "../decoder/relcache.h"
+
+/* Connect; replication: open a logical walsender connection (replication=database).
+ * Returns an owned connection or NULL with err set (CDC_ERR_CONN). */
+PGconn *pg_connect(const char *conninfo, bool replication, struct cdc_err *err);
+
+/* "host=H port=P user=U dbname=D" of a connection, for messages. */
+const char *pg_describe(PGconn *conn, char *buf, size_t cap);
+
+/* Run a query with text parameters; returns an owned result of status TUPLES_OK or
+ * COMMAND_OK, or NULL with err set (CDC_ERR_CONN if the connection broke, else
+ * CDC_ERR_FATAL).  what names the action for the message. */
+PGresult *pg_query(PGconn *conn, const char *what, const char *sql, int nparams,
+                   const char *const *params, struct cdc_err *err);
+
+/* Parse "X/Y" into an LSN; returns 0 or -1. */
+int pg_parse_lsn(const char *s, cdc_lsn *out);
+
+struct pg_slot {
+	bool exists;
+	char plugin[64];
+	char database[64];
+	char slot_type[16];
+	bool active;
+	int active_pid;
+	cdc_lsn confirmed_flush;
+	cdc_lsn restart_lsn;
+	char wal_status[16];
+	long long safe_wal_size;    /* -1 when NULL */
+};
+
+/* Read the slot's row of pg_replication_slots. */
+int pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err *err);
+
+/* Register every type the relation's columns use that the registry does not know
+ * (domains to their base types, arrays to their elements), from pg_type. */
+int pg_load_types(PGconn *conn, struct cdc_types *types, const struct cdc_rel *rel,
+                  struct cdc_err *err);
+
+/* Set rel's record-key columns to its primary key, when it has one. */
+int pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
+
+/* Replication protocol (CopyBoth) framing. */
+void pg_put64(uint8_t *p, uint64_t v);
+uint64_t pg_get64(const uint8_t *p);
+
+/* Microseconds since 2000-01-01 (the protocol's clock). */
+int64_t pg_now_pgtime(void);
+
+#endif

@@ -1,0 +1,715 @@
+/*
+ * stream.c — the replication session: connect, make sure the slot and the
+ * publication exist, START_REPLICATION, then loop reading CopyData messages.
+ *
+ * DESIGN: one thread does everything in order: XLogData payloads are routed to the
+ * spill (inside a protocol-2 stream) or to the decoder, whose events drive the
+ * pipeline; keepalives and status updates are answered in the same loop, and the
+ * pipeline calls back into stream_wait() while a sink stalls so status updates keep
+ * flowing while no WAL is read.  A lost connection (server restart, network) closes
+ * the session, forgets partial state (the server resends from the acknowledged
+ * position) and reconnects with exponential backoff from 1 s to 30 s.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream.h"
+#include "log.h"
+#include "pg.h"
+#include "pipeline.h"
+#include "spill.h"
+#include "../decoder/decode.h"
+#include "../sinks/sink.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+struct agent {
+	const struct cfg *cfg;
+	volatile sig_atomic_t *stop;
+	PGconn *repl;
+	PGconn *aux;
+	struct dec *dec;
+	struct pgo_parser *ctl;    /* parses stream control messages */
+	struct spill *spill;
+	struct pipeline *pipe;
+	struct cdc_types *types;
+	struct sink *sinks[4];
+	int nsinks;
+	char dbname[128];
+
+	cdc_lsn received;          /* newest WAL position received */
+	cdc_lsn sent_flush;        /* last flush position reported to the server */
+	int64_t last_status_ms;
+	int64_t last_heartbeat_ms;
+	int64_t last_state_ms;
+	cdc_lsn state_written;
+	bool in_stream;
+	size_t cur_msg_len;        /* payload length of the message being decoded */
+	char slot_q[200];          /* quoted slot identifier */
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+quote_ident(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (const char *p = in; *p && o + 3 < cap; p++) {
+		if (*p == '"')
+			out[o++] = '"';
+		out[o++] = *p;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/* ---- state file: the last acknowledged position, for gap detection ---- */
+
+static void
+state_write(struct agent *a, cdc_lsn lsn)
+{
+	char path[4096], tmp[4200], line[64];
+	int fd, n;
+
+	if (lsn == a->state_written)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.lsn", a->cfg->source.state_dir, a->cfg->source.slot);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(line, sizeof(line), CDC_LSN_FMT "\n", CDC_LSN_ARGS(lsn));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, (size_t) n) != n || fsync(fd) != 0) {
+		log_warning("state", "cannot record position in %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		log_warning("state", "cannot rename %s: %s", tmp, strerror(errno));
+		return;
+	}
+	a->state_written = lsn;
+}
+
+/* ---- status updates ---- */
+
+static int
+send_status(struct agent *a, bool reply, struct cdc_err *err)
+{
+	uint8_t msg[1 + 8 * 4 + 1];
+	cdc_lsn ack = 0, write_pos;
+	int rc;
+
+	if ((rc = pipe_poll(a->pipe, &ack, err)) != 0)
+		return rc;
+	write_pos = a->received > ack ? a->received : ack;
+	msg[0] = 'r';
+	pg_put64(msg + 1, write_pos);          /* write */
+	pg_put64(msg + 9, ack);                /* flush: durable in every sink */
+	pg_put64(msg + 17, ack);               /* apply */
+	pg_put64(msg + 25, (uint64_t) pg_now_pgtime());
+	msg[33] = reply ? 1 : 0;
+	if (PQputCopyData(a->repl, (const char *) msg, sizeof(msg)) <= 0 || PQflush(a->repl) != 0)
+		return cdc_errf(err, CDC_ERR_CONN, "sending standby status update failed: %s",
+		                PQerrorMessage(a->repl));
+	if (ack != a->sent_flush)
+		log_debug("stream", "acknowledged " CDC_LSN_FMT, CDC_LSN_ARGS(ack));
+	a->sent_flush = ack;
+	a->last_status_ms = mono_ms();
+	if (ack != a->state_written && a->last_status_ms - a->last_state_ms >= 1000) {
+		state_write(a, ack);
+		a->last_state_ms = a->last_status_ms;
+	}
+	return 0;
+}
+
+/* Send a status update when the interval passed, or soon after the acknowledgeable
+ * position moved (so the slot follows delivery closely). */
+static int
+maybe_status(struct agent *a, struct cdc_err *err)
+{
+	int64_t now = mono_ms(), since = now - a->last_status_ms;
+	cdc_lsn ack = 0;
+	int rc;
+
+	if (since >= a->cfg->source.status_interval_ms)
+		return send_status(a, false, err);
+	if (since >= 200) {
+		if ((rc = pipe_poll(a->pipe, &ack, err)) != 0)
+			return rc;
+		if (ack != a->sent_flush)
+			return send_status(a, false, err);
+	}
+	return 0;
+}
+
+/* The pipeline waits on a sink: keep the session alive, honour shutdown. */
+static int
+stream_wait(void *ctx, struct cdc_err *err)
+{
+	struct agent *a = ctx;
+
+	if (*a->stop)
+		return cdc_errf(err, CDC_ERR_AGAIN, "shutdown requested while a sink was stalled");
+	if (mono_ms() - a->last_status_ms >= a->cfg->source.status_interval_ms)
+		return send_status(a, false, err);
+	return 0;
+}
+
+/* ---- decoder events ---- */
+
+static int
+aux_ensure(struct agent *a, struct cdc_err *err)
+{
+	if (a->aux != NULL && PQstatus(a->aux) == CONNECTION_OK)
+		return 0;
+	PQfinish(a->aux);
+	a->aux = pg_connect(a->cfg->source.conninfo, false, err);
+	return a->aux == NULL ? err->code : 0;
+}
+
+static int
+on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
+{
+	struct agent *a = ctx;
+	int rc;
+
+	switch (ev->type) {
+	case DEC_EV_BEGIN:
+		rc = pipe_begin(a->pipe, ev->txn, err);
+		return rc > 0 ? 0 : rc;
+	case DEC_EV_CHANGE:
+		return pipe_change(a->pipe, ev->change, a->cur_msg_len, err);
+	case DEC_EV_COMMIT:
+		return pipe_commit(a->pipe, ev->txn, err);
+	case DEC_EV_RELATION:
+		log_debug("stream", "relation %s.%s (oid %u, %d columns, replica identity %c)",
+		          ev->rel->schema, ev->rel->name, ev->rel->oid, ev->rel->ncols,
+		          ev->rel->replident);
+		if ((rc = aux_ensure(a, err)) != 0)
+			return rc;
+		if ((rc = pg_load_types(a->aux, a->types, ev->rel, err)) != 0)
+			return rc;
+		if (ev->rel->replident == 'f' || ev->rel->replident == 'n')
+			return pg_load_pk(a->aux, ev->rel, err);
+		return 0;
+	case DEC_EV_TYPE:
+		return 0;   /* resolved from pg_type when a relation uses it */
+	case DEC_EV_MESSAGE:
+		if (!(ev->msg->u.message.flags & PGO_MESSAGE_TRANSACTIONAL))
+			pipe_note_idle_position(a->pipe, ev->lsn);
+		return 0;
+	}
+	return 0;
+}
+
+static int
+replay_one(void *ctx, cdc_lsn lsn, const uint8_t *buf, size_t len, struct cdc_err *err)
+{
+	struct agent *a = ctx;
+
+	a->cur_msg_len = len;
+	return dec_replay_feed(a->dec, lsn, buf, len, err);
+}
+
+/* One XLogData payload. */
+static int
+on_xlogdata(struct agent *a, cdc_lsn lsn, const uint8_t *p, size_t len, struct cdc_err *err)
+{
+	struct pgo_msg m;
+	int rc;
+
+	if (len == 0)
+		return cdc_errf(err, CDC_ERR_PROTO, "pgoutput: empty XLogData at " CDC_LSN_FMT,
+		                CDC_LSN_ARGS(lsn));
+	switch (p[0]) {
+	case PGO_MSG_STREAM_START:
+	case PGO_MSG_STREAM_STOP:
+	case PGO_MSG_STREAM_COMMIT:
+	case PGO_MSG_STREAM_ABORT:
+		if ((rc = pgo_parse(a->ctl, p, len, false, &m, err)) != 0)
+			return rc;
+		break;
+	default:
+		if (a->in_stream) {
+			uint32_t xid = 0;
+
+			if (len >= 5 && strchr("RYIUDT", p[0]) != NULL)
+				xid = ((uint32_t) p[1] << 24) | ((uint32_t) p[2] << 16) |
+				      ((uint32_t) p[3] << 8) | p[4];
+			return spill_append(a->spill, xid, lsn, p, len, err);
+		}
+		a->cur_msg_len = len;
+		return dec_feed(a->dec, lsn, p, len, err);
+	}
+
+	switch (m.type) {
+	case PGO_MSG_STREAM_START:
+		if (a->in_stream)
+			return cdc_errf(err, CDC_ERR_PROTO, "pgoutput: nested Stream Start at " CDC_LSN_FMT,
+			                CDC_LSN_ARGS(lsn));
+		if ((rc = spill_start(a->spill, m.xid, m.u.stream_start.first_segment, err)) != 0)
+			return rc;
+		a->in_stream = true;
+		return 0;
+	case PGO_MSG_STREAM_STOP:
+		a->in_stream = false;
+		return spill_stop(a->spill, err);
+	case PGO_MSG_STREAM_COMMIT:
+		log_debug("stream", "streamed transaction %u commits at " CDC_LSN_FMT ", %" PRIu64
+		          " bytes spilled in all", m.xid, CDC_LSN_ARGS(m.u.stream_commit.commit_lsn),
+		          spill_bytes(a->spill));
+		if ((rc = dec_replay_begin(a->dec, m.xid, m.u.stream_commit.commit_lsn,
+		                           m.u.stream_commit.end_lsn, m.u.stream_commit.commit_ts, err)) != 0)
+			return rc;
+		if ((rc = spill_replay(a->spill, m.xid, replay_one, a, err)) != 0)
+			return rc;
+		return dec_replay_commit(a->dec, err);
+	case PGO_MSG_STREAM_ABORT:
+		log_debug("stream", "streamed transaction %u: abort of %s %u", m.xid,
+		          m.xid == m.u.stream_abort.subxid ? "transaction" : "subtransaction",
+		          m.u.stream_abort.subxid);
+		return spill_abort(a->spill, m.xid, m.u.stream_abort.subxid, err);
+	}
+	return 0;
+}
+
+/* ---- session setup ---- */
+
+static int
+ensure_publication(struct agent *a, struct cdc_err *err)
+{
+	const struct cfg *c = a->cfg;
+	const char *params[1] = { c->source.publication };
+	PGresult *res;
+	char pubq[200], sql[8192];
+	bool exists;
+
+	res = pg_query(a->aux, "looking up the publication",
+	               "SELECT 1 FROM pg_publication WHERE pubname = $1", 1, params, err);
+	if (res == NULL)
+		return err->code;
+	exists = PQntuples(res) == 1;
+	PQclear(res);
+	if (exists)
+		return 0;
+	if (c->source.create_publication == CFG_PUB_OFF)
+		return cdc_errf(err, CDC_ERR_FATAL, "publication \"%s\" does not exist: create it "
+		                "(CREATE PUBLICATION %s FOR ALL TABLES) or set "
+		                "source.create_publication = all", c->source.publication,
+		                c->source.publication);
+	quote_ident(c->source.publication, pubq, sizeof(pubq));
+	if (c->source.create_publication == CFG_PUB_ALL) {
+		snprintf(sql, sizeof(sql), "CREATE PUBLICATION %s FOR ALL TABLES", pubq);
+	} else {
+		size_t off = (size_t) snprintf(sql, sizeof(sql), "CREATE PUBLICATION %s FOR TABLE ", pubq);
+
+		for (int i = 0; i < c->source.tables.n && off < sizeof(sql) - 300; i++) {
+			char *dot;
+
+			/* schema.table: quote each part */
+			dot = strchr(c->source.tables.items[i], '.');
+			{
+				char sch[130], tab[130], qs[300], qt[300];
+
+				snprintf(sch, sizeof(sch), "%.*s", (int) (dot - c->source.tables.items[i]),
+				         c->source.tables.items[i]);
+				snprintf(tab, sizeof(tab), "%s", dot + 1);
+				quote_ident(sch, qs, sizeof(qs));
+				quote_ident(tab, qt, sizeof(qt));
+				off += (size_t) snprintf(sql + off, sizeof(sql) - off, "%s%s.%s", i ? ", " : "",
+				                         qs, qt);
+			}
+		}
+	}
+	res = pg_query(a->aux, "creating the publication", sql, 0, NULL, err);
+	if (res == NULL)
+		return err->code;
+	PQclear(res);
+	log_info("stream", "created publication \"%s\" (%s)", c->source.publication,
+	         c->source.create_publication == CFG_PUB_ALL ? "FOR ALL TABLES" : "FOR TABLE ...");
+	return 0;
+}
+
+/* Make sure the slot exists, is ours to use, and return where to start. */
+static int
+ensure_slot(struct agent *a, cdc_lsn *start, struct cdc_err *err)
+{
+	const struct cfg *c = a->cfg;
+	struct pg_slot s;
+	PGresult *res;
+	char sql[300];
+	int rc;
+
+	if ((rc = pg_slot_info(a->aux, c->source.slot, &s, err)) != 0)
+		return rc;
+	if (s.exists) {
+		if (strcmp(s.slot_type, "logical") != 0)
+			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" is a %s slot, not logical: drop it "
+			                "or choose another slot name", c->source.slot, s.slot_type);
+		if (strcmp(s.plugin, "pgoutput") != 0)
+			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" uses plugin %s, not pgoutput: drop "
+			                "it or choose another slot name", c->source.slot, s.plugin);
+		if (strcmp(s.database, a->dbname) != 0)
+			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" belongs to database \"%s\", not "
+			                "\"%s\": choose another slot name", c->source.slot, s.database,
+			                a->dbname);
+		if (strcmp(s.wal_status, "lost") == 0)
+			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" has been invalidated (wal_status "
+			                "lost): the WAL it needed was removed and changes were lost; drop "
+			                "the slot (pgcdc drop-slot) and re-snapshot", c->source.slot);
+		*start = s.confirmed_flush;
+		return 0;
+	}
+	if (c->source.snapshot == CFG_SNAP_INITIAL)
+		return cdc_errf(err, CDC_ERR_CONFIG, "slot \"%s\" does not exist and source.snapshot = "
+		                "initial, but initial snapshots are not supported yet by this build: set "
+		                "source.snapshot = never to stream changes from now on", c->source.slot);
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT",
+	         a->slot_q);
+	res = pg_query(a->repl, "creating the replication slot", sql, 0, NULL, err);
+	if (res == NULL)
+		return err->code;
+	if (PQntuples(res) != 1 || pg_parse_lsn(PQgetvalue(res, 0, 1), start) != 0) {
+		PQclear(res);
+		return cdc_errf(err, CDC_ERR_PROTO, "CREATE_REPLICATION_SLOT returned an unexpected result");
+	}
+	PQclear(res);
+	log_info("stream", "created replication slot \"%s\" (pgoutput) at " CDC_LSN_FMT,
+	         c->source.slot, CDC_LSN_ARGS(*start));
+	return 0;
+}
+
+static int
+identify(struct agent *a, struct cdc_err *err)
+{
+	PGresult *res = pg_query(a->repl, "IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", 0, NULL, err);
+
+	if (res == NULL)
+		return err->code;
+	if (PQntuples(res) != 1 || PQnfields(res) < 4) {
+		PQclear(res);
+		return cdc_errf(err, CDC_ERR_PROTO, "IDENTIFY_SYSTEM returned an unexpected result");
+	}
+	if (PQgetisnull(res, 0, 3)) {
+		PQclear(res);
+		return cdc_errf(err, CDC_ERR_FATAL, "the replication connection is not bound to a "
+		                "database: put dbname=... in source.conninfo");
+	}
+	snprintf(a->dbname, sizeof(a->dbname), "%s", PQgetvalue(res, 0, 3));
+	PQclear(res);
+	return 0;
+}
+
+static int
+start_replication(struct agent *a, cdc_lsn start, struct cdc_err *err)
+{
+	const struct cfg *c = a->cfg;
+	char sql[1024], pubq[300];
+	PGresult *res;
+
+	/* publication_names is a list of identifiers inside a string literal */
+	{
+		char q[200];
+		size_t o = 0;
+
+		quote_ident(c->source.publication, q, sizeof(q));
+		for (const char *p = q; *p && o + 2 < sizeof(pubq); p++) {
+			if (*p == '\'')
+				pubq[o++] = '\'';
+			pubq[o++] = *p;
+		}
+		pubq[o] = '\0';
+	}
+	snprintf(sql, sizeof(sql), "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version '%d', "
+	         "publication_names '%s', messages 'true'%s)", a->slot_q, CDC_LSN_ARGS(start),
+	         c->source.protocol, pubq, c->source.protocol >= 2 ? ", streaming 'on'" : "");
+	res = PQexec(a->repl, sql);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
+		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		bool broken = PQstatus(a->repl) != CONNECTION_OK;
+
+		cdc_errf(err, broken || (m && strstr(m, "is active")) ? CDC_ERR_CONN : CDC_ERR_FATAL,
+		         "START_REPLICATION failed: %s", m ? m : PQerrorMessage(a->repl));
+		PQclear(res);
+		return err->code;
+	}
+	PQclear(res);
+	log_info("stream", "streaming from slot \"%s\" at " CDC_LSN_FMT " (database \"%s\", "
+	         "publication \"%s\", protocol %d)", c->source.slot, CDC_LSN_ARGS(start), a->dbname,
+	         c->source.publication, c->source.protocol);
+	return 0;
+}
+
+static int
+open_sinks(struct agent *a, struct cdc_err *err)
+{
+	struct sink_env env = { .cfg = a->cfg, .types = a->types, .dbname = a->dbname };
+
+	if (a->cfg->stdout_sink.enabled) {
+		struct sink *s = sink_stdout_ops.open(&env, err);
+
+		if (s == NULL)
+			return err->code;
+		a->sinks[a->nsinks++] = s;
+	}
+	return 0;
+}
+
+/* Open the session: both connections, publication, slot, START_REPLICATION. */
+static int
+session_open(struct agent *a, bool first, struct cdc_err *err)
+{
+	cdc_lsn start = 0, acked = 0;
+	struct pipe_stats st;
+	int rc;
+
+	if ((rc = aux_ensure(a, err)) != 0)
+		return rc;
+	a->repl = pg_connect(a->cfg->source.conninfo, true, err);
+	if (a->repl == NULL)
+		return err->code;
+	if ((rc = identify(a, err)) != 0)
+		return rc;
+	if (first && (rc = ensure_publication(a, err)) != 0)
+		return rc;
+	if ((rc = ensure_slot(a, &start, err)) != 0)
+		return rc;
+	if (a->pipe != NULL) {
+		pipe_stats(a->pipe, &st);
+		acked = st.acked;
+	}
+	if (acked > start)
+		start = acked;
+	if ((rc = start_replication(a, start, err)) != 0)
+		return rc;
+	if (a->pipe == NULL) {
+		/* sinks need the database name, known once connected */
+		if ((rc = open_sinks(a, err)) != 0)
+			return rc;
+		a->pipe = pipe_new(a->sinks, a->nsinks, a->cfg->source.max_inflight, start, stream_wait, a);
+		if (a->pipe == NULL)
+			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	}
+	a->received = start;
+	a->sent_flush = start;
+	a->last_status_ms = mono_ms();
+	return 0;
+}
+
+static void
+session_close(struct agent *a)
+{
+	if (a->pipe != NULL)
+		pipe_abort(a->pipe);
+	dec_reset(a->dec);
+	spill_reset(a->spill);
+	a->in_stream = false;
+	PQfinish(a->repl);
+	a->repl = NULL;
+}
+
+/* ---- the loop ---- */
+
+static int
+heartbeat(struct agent *a)
+{
+	struct cdc_err err = { 0 };
+	PGresult *res;
+
+	a->last_heartbeat_ms = mono_ms();
+	if (aux_ensure(a, &err) != 0) {
+		log_warning("stream", "heartbeat skipped: %s", err.msg);
+		return 0;
+	}
+	res = pg_query(a->aux, "heartbeat", "SELECT pg_logical_emit_message(false, 'pgcdc_heartbeat', '')",
+	               0, NULL, &err);
+	if (res == NULL)
+		log_warning("stream", "%s", err.msg);
+	PQclear(res);
+	return 0;
+}
+
+static int
+loop(struct agent *a, struct cdc_err *err)
+{
+	int rc;
+
+	while (!*a->stop) {
+		char *buf = NULL;
+		int n;
+
+		if ((rc = maybe_status(a, err)) != 0)
+			return rc;
+		if (a->cfg->source.heartbeat_interval_ms > 0 &&
+		    mono_ms() - a->last_heartbeat_ms >= a->cfg->source.heartbeat_interval_ms)
+			heartbeat(a);
+
+		n = PQgetCopyData(a->repl, &buf, 1);
+		if (n == 0) {
+			fd_set rfds;
+			struct timeval tv = { 0, 100 * 1000 };
+			int sock = PQsocket(a->repl);
+
+			FD_ZERO(&rfds);
+			FD_SET(sock, &rfds);
+			if (select(sock + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR)
+				return cdc_errf(err, CDC_ERR_CONN, "select failed: %s", strerror(errno));
+			if (PQconsumeInput(a->repl) == 0)
+				return cdc_errf(err, CDC_ERR_CONN, "replication connection lost: %s",
+				                PQerrorMessage(a->repl));
+			continue;
+		}
+		if (n == -1) {
+			PGresult *res = PQgetResult(a->repl);
+			const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+			cdc_errf(err, CDC_ERR_CONN, "the server ended replication%s%s", m ? ": " : "",
+			         m ? m : "");
+			PQclear(res);
+			return err->code;
+		}
+		if (n < 0)
+			return cdc_errf(err, CDC_ERR_CONN, "replication connection lost: %s",
+			                PQerrorMessage(a->repl));
+
+		if (buf[0] == 'w' && n >= 25) {
+			const uint8_t *u = (const uint8_t *) buf;
+			cdc_lsn start = pg_get64(u + 1);
+
+			if (start > a->received)
+				a->received = start;
+			rc = on_xlogdata(a, start, u + 25, (size_t) n - 25, err);
+		} else if (buf[0] == 'k' && n >= 18) {
+			const uint8_t *u = (const uint8_t *) buf;
+			cdc_lsn wal_end = pg_get64(u + 1);
+
+			if (wal_end > a->received)
+				a->received = wal_end;
+			if (!a->in_stream)
+				pipe_note_idle_position(a->pipe, wal_end);
+			rc = u[17] ? send_status(a, false, err) : 0;
+		} else {
+			rc = cdc_errf(err, CDC_ERR_PROTO, "unexpected CopyData message '%c' (%d bytes) "
+			              "on the replication connection", buf[0], n);
+		}
+		PQfreemem(buf);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void
+shutdown_flush(struct agent *a)
+{
+	struct cdc_err err = { 0 };
+	cdc_lsn ack = 0;
+
+	if (a->pipe == NULL)
+		return;
+	pipe_abort(a->pipe);   /* a partial transaction is resent whole next time */
+	if (pipe_flush(a->pipe, 30000, &err) != 0)
+		log_warning("stream", "sinks did not finish flushing: %s", err.msg);
+	cdc_err_clear(&err);
+	if (a->repl != NULL && PQstatus(a->repl) == CONNECTION_OK) {
+		if (send_status(a, false, &err) != 0)
+			log_warning("stream", "final status update failed: %s", err.msg);
+	}
+	cdc_err_clear(&err);
+	if (pipe_poll(a->pipe, &ack, &err) == 0)
+		state_write(a, ack);
+	log_info("stream", "stopped; acknowledged up to " CDC_LSN_FMT, CDC_LSN_ARGS(ack));
+}
+
+int
+stream_run(const struct cfg *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen)
+{
+	struct agent a = { .cfg = cfg, .stop = stop };
+	struct cdc_err err = { 0 };
+	char spilldir[4096];
+	int64_t backoff = BACKOFF_MIN_MS;
+	int status = 1, rc;
+	bool first = true;
+
+	quote_ident(cfg->source.slot, a.slot_q, sizeof(a.slot_q));
+	snprintf(spilldir, sizeof(spilldir), "%s/spill", cfg->source.state_dir);
+	a.types = types_new();
+	a.dec = dec_new(on_event, &a);
+	a.ctl = pgo_parser_new();
+	if (a.types == NULL || a.dec == NULL || a.ctl == NULL) {
+		log_error("stream", "out of memory");
+		goto out;
+	}
+	if ((a.spill = spill_new(spilldir, &err)) == NULL) {
+		log_error("stream", "%s", err.msg);
+		goto out;
+	}
+
+	for (;;) {
+		cdc_err_clear(&err);
+		rc = session_open(&a, first, &err);
+		if (rc == 0) {
+			first = false;
+			backoff = BACKOFF_MIN_MS;
+			rc = loop(&a, &err);
+			if (rc == 0 || *stop) {
+				shutdown_flush(&a);
+				status = 0;
+				goto out;
+			}
+		}
+		if (rc != CDC_ERR_CONN || first) {
+			/* configuration, privilege, protocol, sink errors: not retried; nor is
+			 * a first connection that fails (the user is there to read why) */
+			log_error("stream", "%s", err.msg);
+			if (a.pipe != NULL && rc != CDC_ERR_PROTO)
+				shutdown_flush(&a);
+			goto out;
+		}
+		log_warning("stream", "%s; reconnecting in %" PRId64 " ms", err.msg, backoff);
+		session_close(&a);
+		for (int64_t waited = 0; waited < backoff && !*stop; waited += 100) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+		if (*stop) {
+			shutdown_flush(&a);
+			status = 0;
+			goto out;
+		}
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+out:
+	(void) reopen;
+	if (a.repl != NULL)
+		PQfinish(a.repl);
+	PQfinish(a.aux);
+	for (int i = 0; i < a.nsinks; i++)
+		a.sinks[i]->ops->close(a.sinks[i]);
+	pipe_free(a.pipe);
+	spill_free(a.spill);
+	dec_free(a.dec);
+	pgo_parser_free(a.ctl);
+	types_free(a.types);
+	return status;
+}

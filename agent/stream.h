@@ -1,0 +1,17 @@
+/*
+ * stream.h — `pgcdc run`: the replication session (SPEC §5).
+ *
+ * Owning thread: main.
+ */
+#ifndef PGCDC_STREAM_H
+#define PGCDC_STREAM_H
+
+#include <signal.h>
+
+#include "config.h"
+
+/* Stream until *stop becomes non-zero (then flush, acknowledge, return 0) or a fatal
+ * error (return 1 with the error logged).  reopen is set by SIGHUP. */
+int stream_run(const struct cfg *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen);
+
+#endif

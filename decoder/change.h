@@ -1,0 +1,125 @@
+/*
+ * change.h — the row-change model shared by the decoder, the pipeline and every sink.
+ *
+ * A struct cdc_change is one logical row event (insert, update, delete, truncate,
+ * snapshot read) with its transaction coordinates.  Values inside are *borrowed*
+ * views into a decoder buffer (or a snapshot COPY line): a sink that keeps anything
+ * past the call that handed it the change must copy it.
+ */
+#ifndef PGCDC_CHANGE_H
+#define PGCDC_CHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t cdc_lsn;
+
+/* LSNs print as %X/%X through this pair, like PostgreSQL's LSN_FORMAT_ARGS. */
+#define CDC_LSN_FMT "%X/%X"
+#define CDC_LSN_ARGS(lsn) ((unsigned) ((uint64_t) (lsn) >> 32)), ((unsigned) (lsn))
+
+/* Error carrier: the first error wins (curl's failf). */
+enum cdc_errcode {
+	CDC_OK = 0,
+	CDC_ERR_PROTO = -1,   /* malformed or unexpected protocol data */
+	CDC_ERR_NOMEM = -2,
+	CDC_ERR_IO = -3,
+	CDC_ERR_CONFIG = -4,
+	CDC_ERR_CONN = -5,    /* connection-level problem, retryable */
+	CDC_ERR_FATAL = -6,   /* not retryable: stop the agent */
+	CDC_ERR_AGAIN = -7,   /* temporary: backpressure, try later */
+};
+
+struct cdc_err {
+	int code;             /* enum cdc_errcode; 0 while no error */
+	char msg[512];
+};
+
+/* Record the first error; later calls are ignored.  Returns code. */
+int cdc_errf(struct cdc_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void cdc_err_clear(struct cdc_err *err);
+
+/* PostgreSQL epoch (2000-01-01) to Unix epoch, in microseconds. */
+#define CDC_PG_EPOCH_OFFSET_US INT64_C(946684800000000)
+
+/* One column of a relation, as a pgoutput Relation message describes it. */
+struct cdc_column {
+	char *name;           /* owned by the relcache */
+	uint32_t type_oid;
+	int32_t typmod;
+	bool key;             /* part of the replica identity (Relation message flag) */
+	bool pk;              /* part of the record key: the primary key, else the identity
+	                       * index; the decoder presets key && replident != 'f', the
+	                       * agent may correct it from the catalog */
+};
+
+/* One relation (table).  Owned by the relcache; pointers stay valid until the
+ * relation is replaced by a newer Relation message, which bumps `version`. */
+struct cdc_rel {
+	uint32_t oid;
+	char *schema;
+	char *name;
+	char replident;       /* 'd' default, 'n' nothing, 'f' full, 'i' index */
+	int ncols;
+	struct cdc_column *cols;
+	uint32_t version;     /* increments each time this oid's definition changes */
+	int npk;              /* number of columns with pk set; 0 = null record key */
+};
+
+/* One column value of a tuple. */
+enum cdc_val_kind {
+	CDC_VAL_NULL = 'n',
+	CDC_VAL_UNCHANGED = 'u',   /* unchanged TOASTed value: not sent */
+	CDC_VAL_TEXT = 't',        /* text output of the type */
+	CDC_VAL_BINARY = 'b',      /* binary send format (not requested by pgcdc) */
+};
+
+struct cdc_value {
+	char kind;                 /* enum cdc_val_kind */
+	uint32_t len;
+	const char *data;          /* borrowed, NOT NUL-terminated; len bytes */
+};
+
+struct cdc_tuple {
+	int ncols;
+	struct cdc_value *vals;    /* borrowed array of ncols values */
+};
+
+enum cdc_op {
+	CDC_OP_CREATE = 'c',
+	CDC_OP_UPDATE = 'u',
+	CDC_OP_DELETE = 'd',
+	CDC_OP_READ = 'r',         /* snapshot row */
+	CDC_OP_TRUNCATE = 't',
+};
+
+/* source.snapshot of the Debezium envelope */
+enum cdc_snap_flag {
+	CDC_SNAP_FALSE = 0,
+	CDC_SNAP_TRUE = 1,
+	CDC_SNAP_LAST = 2,
+};
+
+/* Transaction coordinates, shared by every change of one transaction. */
+struct cdc_txn {
+	uint32_t xid;
+	cdc_lsn commit_lsn;        /* LSN of the commit record (Begin's final_lsn) */
+	cdc_lsn end_lsn;           /* end of the commit record: what gets acknowledged */
+	int64_t commit_ts_us;      /* commit time, microseconds since Unix epoch */
+	cdc_lsn prev_commit_lsn;   /* commit LSN of the previous transaction (source.sequence) */
+};
+
+struct cdc_change {
+	char op;                          /* enum cdc_op */
+	cdc_lsn lsn;                      /* LSN of this change */
+	const struct cdc_txn *txn;        /* borrowed */
+	const struct cdc_rel *rel;        /* borrowed */
+	const struct cdc_tuple *old_tuple;/* before image or NULL */
+	char old_kind;                    /* 'K' key only, 'O' full old row, 0 none */
+	const struct cdc_tuple *new_tuple;/* after image or NULL */
+	char snapshot;                    /* enum cdc_snap_flag */
+};
+
+#endif

@@ -1,0 +1,1261 @@
+/*
+ * json.c — streaming encoder for the Debezium-compatible JSON record (SPEC §3).
+ *
+ * DESIGN: every record is written straight into a caller-owned growable jbuf; no
+ * tree is built, and once the buffer has grown to the size of the largest record
+ * nothing allocates (the one exception is a rare array element that needs
+ * backslash-unescaping before it can be parsed as a non-text type and is larger
+ * than a small stack buffer).  Values arrive as PostgreSQL 15 prints them under
+ * the session settings pgcdc forces (DateStyle=ISO, IntervalStyle=iso_8601,
+ * TimeZone=UTC, extra_float_digits=1, bytea_output=hex); each type's text is
+ * validated before it is copied, so numbers are emitted verbatim (exact) and a
+ * value in an unexpected format fails loudly with CDC_ERR_PROTO instead of
+ * producing a record consumers would misread.  On error nothing is left appended.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "change.h"
+#include "json.h"
+#include "types.h"
+
+/* Nesting limits: PostgreSQL arrays have at most 6 dimensions (MAXDIM); element
+ * types that are themselves arrays (domains over arrays) add levels. */
+#define ARRAY_MAX_DEPTH 32
+/* Longest offending text quoted in an error message. */
+#define ERR_TEXT_MAX 64
+/* Array elements up to this size are unescaped on the stack. */
+#define UNESCAPE_STACK 256
+/* Internal: array text syntax error (distinct from every cdc_errcode). */
+#define ARR_SYNTAX (-100)
+
+/* ---------------------------------------------------------------- jbuf */
+
+void
+jbuf_init(struct jbuf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->oom = false;
+}
+
+void
+jbuf_reset(struct jbuf *b)
+{
+	b->len = 0;
+	b->oom = false;
+}
+
+void
+jbuf_free(struct jbuf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	jbuf_init(b);
+}
+
+/* Make room for n more bytes; returns where they go, or NULL (oom set). */
+static char *
+jbuf_reserve(struct jbuf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return NULL;
+	if (n <= b->cap - b->len)
+		return b->data + b->len;
+	if (n > SIZE_MAX / 2 - b->len) {
+		b->oom = true;
+		return NULL;
+	}
+	cap = b->cap < 256 ? 256 : b->cap;
+	while (cap - b->len < n)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (p == NULL) {
+		b->oom = true;
+		return NULL;
+	}
+	b->data = p;
+	b->cap = cap;
+	return b->data + b->len;
+}
+
+void
+jbuf_put(struct jbuf *b, const void *p, size_t n)
+{
+	char *d;
+
+	if (n == 0 || (d = jbuf_reserve(b, n)) == NULL)
+		return;
+	memcpy(d, p, n);
+	b->len += n;
+}
+
+void
+jbuf_puts(struct jbuf *b, const char *s)
+{
+	jbuf_put(b, s, strlen(s));
+}
+
+void
+jbuf_putc(struct jbuf *b, char c)
+{
+	char *d = jbuf_reserve(b, 1);
+
+	if (d == NULL)
+		return;
+	*d = c;
+	b->len++;
+}
+
+/* ------------------------------------------------------ string escaping */
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) (1..4), or, when it is
+ * ill-formed, minus the length of its maximal subpart (Unicode §3.9, "U+FFFD
+ * substitution of maximal subparts"), which is what one U+FFFD replaces. */
+static int
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	int len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;        /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F;        /* surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;        /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F;        /* above U+10FFFF */
+	} else
+		return -1;
+	for (i = 1; i < len; i++) {
+		if ((size_t) i >= n || s[i] < lo || s[i] > hi)
+			return -i;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return len;
+}
+
+/* Append the escaped body (no quotes) of s[0..n). */
+static void
+put_escaped(struct jbuf *b, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *) str;
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		char esc[6];
+		size_t elen = 2;
+		int k;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			k = utf8_seq(s + i, n - i);
+			if (k > 0) {
+				i += (size_t) k;
+				continue;
+			}
+			jbuf_put(b, s + run, i - run);
+			jbuf_put(b, "\xEF\xBF\xBD", 3);   /* U+FFFD */
+			i += (size_t) -k;
+			run = i;
+			continue;
+		}
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xF];
+			elen = 6;
+			break;
+		}
+		jbuf_put(b, s + run, i - run);
+		jbuf_put(b, esc, elen);
+		i++;
+		run = i;
+	}
+	jbuf_put(b, s + run, n - run);
+}
+
+void
+jbuf_put_jstring(struct jbuf *b, const char *s, size_t n)
+{
+	jbuf_putc(b, '"');
+	if (n > 0)
+		put_escaped(b, s, n);
+	jbuf_putc(b, '"');
+}
+
+/* A JSON string of possibly-NULL C string s (NULL → JSON null). */
+static void
+put_cstr(struct jbuf *b, const char *s)
+{
+	if (s == NULL)
+		jbuf_put(b, "null", 4);
+	else
+		jbuf_put_jstring(b, s, strlen(s));
+}
+
+/* A JSON string of s[0..n) where a backslash makes the next byte literal (the
+ * quoting of PostgreSQL's array output), unescaped and JSON-escaped in one pass. */
+static void
+put_pg_unescaped_jstring(struct jbuf *b, const char *s, size_t n)
+{
+	size_t i = 0, run = 0;
+
+	jbuf_putc(b, '"');
+	while (i < n) {
+		if (s[i] == '\\') {
+			put_escaped(b, s + run, i - run);
+			run = i + 1;          /* the escaped byte starts the next run */
+			i += 2;
+		} else
+			i++;
+	}
+	if (run < n)
+		put_escaped(b, s + run, n - run);
+	jbuf_putc(b, '"');
+}
+
+/* ------------------------------------------------------- value mapping */
+
+struct map_ctx {
+	const struct cdc_types *types;
+	const struct json_opts *o;
+	struct cdc_err *err;
+	uint32_t top_oid;         /* the column's type, for messages */
+	int depth;
+};
+
+static const char *
+kind_name(enum cdc_tkind k)
+{
+	switch (k) {
+	case CDC_T_INT: return "integer";
+	case CDC_T_FLOAT: return "float";
+	case CDC_T_NUMERIC: return "numeric";
+	case CDC_T_BOOL: return "boolean";
+	case CDC_T_BYTEA: return "bytea";
+	case CDC_T_DATE: return "date";
+	case CDC_T_TIME: return "time";
+	case CDC_T_TIMESTAMP: return "timestamp";
+	case CDC_T_TIMESTAMPTZ: return "timestamptz";
+	case CDC_T_INTERVAL: return "interval";
+	case CDC_T_JSON: return "json";
+	case CDC_T_UUID: return "uuid";
+	case CDC_T_ARRAY: return "array";
+	case CDC_T_STRING: break;
+	}
+	return "text";
+}
+
+/* Record why s[0..n) could not be mapped: names the column's type OID, the kind
+ * and (at most ERR_TEXT_MAX bytes of) the text, control bytes shown as '?'. */
+static int
+map_fail(struct map_ctx *c, uint32_t oid, enum cdc_tkind kind, const char *s, size_t n)
+{
+	char shown[ERR_TEXT_MAX + 1];
+	size_t k = n, i;
+	bool cut = false;
+
+	if (k > ERR_TEXT_MAX) {
+		k = ERR_TEXT_MAX;
+		/* do not cut a UTF-8 sequence in half */
+		while (k > 0 && ((unsigned char) s[k] & 0xC0) == 0x80)
+			k--;
+		cut = true;
+	}
+	for (i = 0; i < k; i++) {
+		unsigned char ch = (unsigned char) s[i];
+
+		shown[i] = (ch < 0x20 || ch == 0x7F) ? '?' : (char) ch;
+	}
+	shown[k] = '\0';
+	if (oid != c->top_oid)
+		return cdc_errf(c->err, CDC_ERR_PROTO,
+		                "cannot map value of type oid %u: element of type oid %u "
+		                "is not valid %s text: \"%s\"%s", c->top_oid, oid,
+		                kind_name(kind), shown, cut ? "..." : "");
+	return cdc_errf(c->err, CDC_ERR_PROTO,
+	                "cannot map value of type oid %u: not valid %s text: \"%s\"%s",
+	                oid, kind_name(kind), shown, cut ? "..." : "");
+}
+
+static bool
+is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static bool
+eq(const char *s, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return n == l && memcmp(s, lit, l) == 0;
+}
+
+/* Whether s[0..n) is a JSON number (RFC 8259 §6); int_only forbids fraction and
+ * exponent. */
+static bool
+json_number(const char *s, size_t n, bool int_only)
+{
+	size_t i = 0, start;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n || !is_digit(s[i]))
+		return false;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < n && is_digit(s[i]))
+			i++;
+	if (int_only)
+		return i == n;
+	if (i < n && s[i] == '.') {
+		start = ++i;
+		while (i < n && is_digit(s[i]))
+			i++;
+		if (i == start)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		start = i;
+		while (i < n && is_digit(s[i]))
+			i++;
+		if (i == start)
+			return false;
+	}
+	return i == n;
+}
+
+static bool
+special_float(const char *s, size_t n)
+{
+	return eq(s, n, "NaN") || eq(s, n, "Infinity") || eq(s, n, "-Infinity");
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* hex digits h[0..n) → base64 string (RFC 4648, standard alphabet, padded). */
+static bool
+put_hex_as_base64(struct jbuf *b, const char *h, size_t n)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t nbytes, i, k = 0;
+	unsigned char grp[3];
+	char *d;
+
+	if (n % 2 != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (hexval(h[i]) < 0)
+			return false;
+	nbytes = n / 2;
+	d = jbuf_reserve(b, (nbytes + 2) / 3 * 4 + 2);
+	if (d == NULL)
+		return true;          /* oom is reported by the caller */
+	*d++ = '"';
+	for (i = 0; i < nbytes; i++) {
+		grp[k++] = (unsigned char) (hexval(h[2 * i]) << 4 | hexval(h[2 * i + 1]));
+		if (k == 3) {
+			*d++ = b64[grp[0] >> 2];
+			*d++ = b64[(grp[0] & 0x03) << 4 | grp[1] >> 4];
+			*d++ = b64[(grp[1] & 0x0F) << 2 | grp[2] >> 6];
+			*d++ = b64[grp[2] & 0x3F];
+			k = 0;
+		}
+	}
+	if (k == 1) {
+		*d++ = b64[grp[0] >> 2];
+		*d++ = b64[(grp[0] & 0x03) << 4];
+		*d++ = '=';
+		*d++ = '=';
+	} else if (k == 2) {
+		*d++ = b64[grp[0] >> 2];
+		*d++ = b64[(grp[0] & 0x03) << 4 | grp[1] >> 4];
+		*d++ = b64[(grp[1] & 0x0F) << 2];
+		*d++ = '=';
+	}
+	*d++ = '"';
+	b->len = (size_t) (d - b->data);
+	return true;
+}
+
+/* Parse exactly `digits` decimal digits (or, with digits < 0, at least -digits and
+ * at most 9) at s[*i]; advances *i. */
+static bool
+parse_num(const char *s, size_t n, size_t *i, int digits, int64_t *out)
+{
+	size_t start = *i, min, max;
+	int64_t v = 0;
+
+	min = (size_t) (digits < 0 ? -digits : digits);
+	max = digits < 0 ? 9 : min;
+	while (*i < n && is_digit(s[*i]) && *i - start < max) {
+		v = v * 10 + (s[*i] - '0');
+		(*i)++;
+	}
+	if (*i - start < min || (*i < n && is_digit(s[*i])))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ISO date "Y...Y-MM-DD" (year of 4 or more digits) at s[*i]. */
+static bool
+parse_date(const char *s, size_t n, size_t *i, int64_t *y, int64_t *m, int64_t *d)
+{
+	if (!parse_num(s, n, i, -4, y) || *i >= n || s[(*i)++] != '-')
+		return false;
+	if (!parse_num(s, n, i, 2, m) || *i >= n || s[(*i)++] != '-')
+		return false;
+	if (!parse_num(s, n, i, 2, d))
+		return false;
+	return *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31;
+}
+
+/* "HH:MM:SS[.f...]" at s[*i]; frac and fraclen: the fraction including its dot. */
+static bool
+parse_time(const char *s, size_t n, size_t *i, int64_t *hh, int64_t *mm, int64_t *ss,
+           const char **frac, size_t *fraclen)
+{
+	size_t start;
+
+	if (!parse_num(s, n, i, 2, hh) || *i >= n || s[(*i)++] != ':')
+		return false;
+	if (!parse_num(s, n, i, 2, mm) || *i >= n || s[(*i)++] != ':')
+		return false;
+	if (!parse_num(s, n, i, 2, ss))
+		return false;
+	start = *i;
+	if (*i < n && s[*i] == '.') {
+		(*i)++;
+		while (*i < n && is_digit(s[*i]))
+			(*i)++;
+		if (*i - start < 2)
+			return false;
+	}
+	*frac = s + start;
+	*fraclen = *i - start;
+	/* 24:00:00 is a valid time of day; 60 covers a leap second */
+	return *hh <= 24 && *mm <= 59 && *ss <= 60;
+}
+
+static bool
+is_infinity(const char *s, size_t n)
+{
+	return eq(s, n, "infinity") || eq(s, n, "-infinity");
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, astronomical year
+ * numbering (H. Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int
+map_timestamp(struct jbuf *b, const char *s, size_t n)
+{
+	int64_t y, mo, d, hh, mi, ss;
+	const char *frac;
+	size_t i = 0, fl, datelen;
+
+	if (is_infinity(s, n)) {
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	}
+	if (!parse_date(s, n, &i, &y, &mo, &d))
+		return -1;
+	datelen = i;
+	if (i >= n || s[i++] != ' ' || !parse_time(s, n, &i, &hh, &mi, &ss, &frac, &fl))
+		return -1;
+	if (i < n) {
+		/* "... BC": no ISO form consumers agree on; keep PostgreSQL's text */
+		if (!eq(s + i, n - i, " BC"))
+			return -1;
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	}
+	jbuf_putc(b, '"');
+	jbuf_put(b, s, datelen);
+	jbuf_putc(b, 'T');
+	jbuf_put(b, s + datelen + 1, n - datelen - 1);
+	jbuf_putc(b, '"');
+	return 0;
+}
+
+static int
+map_timestamptz(struct jbuf *b, const char *s, size_t n)
+{
+	int64_t y, mo, d, hh, mi, ss, oh, om = 0, os = 0, off, secs, days, tod;
+	const char *frac;
+	size_t i = 0, fl;
+	int sign;
+	char out[96];
+	int len;
+
+	if (is_infinity(s, n)) {
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	}
+	if (!parse_date(s, n, &i, &y, &mo, &d))
+		return -1;
+	if (i >= n || s[i++] != ' ' || !parse_time(s, n, &i, &hh, &mi, &ss, &frac, &fl))
+		return -1;
+	/* UTC offset: +HH, +HH:MM or +HH:MM:SS (local mean time zones) */
+	if (i >= n || (s[i] != '+' && s[i] != '-'))
+		return -1;
+	sign = s[i++] == '-' ? -1 : 1;
+	if (!parse_num(s, n, &i, 2, &oh))
+		return -1;
+	if (i < n && s[i] == ':') {
+		i++;
+		if (!parse_num(s, n, &i, 2, &om))
+			return -1;
+		if (i < n && s[i] == ':') {
+			i++;
+			if (!parse_num(s, n, &i, 2, &os))
+				return -1;
+		}
+	}
+	if (i < n) {
+		if (!eq(s + i, n - i, " BC"))
+			return -1;
+		y = 1 - y;            /* 1 BC is astronomical year 0 */
+	}
+	off = sign * (oh * 3600 + om * 60 + os);
+	secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - off;
+	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	tod = secs - days * 86400;
+	civil_from_days(days, &y, &mo, &d);
+	hh = tod / 3600;
+	mi = tod / 60 % 60;
+	ss = tod % 60;
+	if (y >= 1)
+		len = snprintf(out, sizeof(out), "\"%04" PRId64 "-%02" PRId64 "-%02" PRId64
+		               "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "%.*sZ\"",
+		               y, mo, d, hh, mi, ss, (int) fl, frac);
+	else                      /* still BC in UTC: PostgreSQL's form, as for timestamp */
+		len = snprintf(out, sizeof(out), "\"%04" PRId64 "-%02" PRId64 "-%02" PRId64
+		               " %02" PRId64 ":%02" PRId64 ":%02" PRId64 "%.*s+00 BC\"",
+		               1 - y, mo, d, hh, mi, ss, (int) fl, frac);
+	if (len < 0 || (size_t) len >= sizeof(out))
+		return -1;
+	jbuf_put(b, out, (size_t) len);
+	return 0;
+}
+
+static bool
+valid_date(const char *s, size_t n)
+{
+	int64_t y, m, d;
+	size_t i = 0;
+
+	if (is_infinity(s, n))
+		return true;
+	if (!parse_date(s, n, &i, &y, &m, &d))
+		return false;
+	return i == n || eq(s + i, n - i, " BC");
+}
+
+static bool
+valid_time(const char *s, size_t n)
+{
+	int64_t h, m, sec;
+	const char *f;
+	size_t i = 0, fl;
+
+	return parse_time(s, n, &i, &h, &m, &sec, &f, &fl) && i == n;
+}
+
+/* ISO-8601 duration as IntervalStyle=iso_8601 prints it: "P1Y2M3DT4H5M6.5S",
+ * "PT0S", "P-1D", "PT-0.000001S". */
+static bool
+valid_interval(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || s[0] != 'P')
+		return false;
+	for (i = 1; i < n; i++)
+		if (!is_digit(s[i]) && strchr("YMWDTHS.-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+valid_uuid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 36)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (hexval(s[i]) < 0)
+			return false;
+	}
+	return true;
+}
+
+static int map_text(struct jbuf *b, struct map_ctx *c, uint32_t oid,
+                    const struct cdc_typedesc *td, const char *s, size_t n);
+
+/* Element of an array, raw from the array text: unquoted, or the inside of a
+ * quoted element with backslash escapes still in it (esc says whether any). */
+static int
+map_element(struct jbuf *b, struct map_ctx *c, const struct cdc_typedesc *ed,
+            const char *s, size_t n, bool esc)
+{
+	char stackbuf[UNESCAPE_STACK] = "", *buf;
+	size_t i, k = 0;
+	int rc;
+
+	if (!esc)
+		return map_text(b, c, ed->base_oid, ed, s, n);
+	if (ed->kind == CDC_T_STRING || ed->kind == CDC_T_JSON) {
+		put_pg_unescaped_jstring(b, s, n);
+		return 0;
+	}
+	if (ed->kind == CDC_T_BYTEA && n >= 3 && s[0] == '\\' && s[1] == '\\' && s[2] == 'x'
+	    && memchr(s + 3, '\\', n - 3) == NULL) {
+		if (!put_hex_as_base64(b, s + 3, n - 3))
+			return map_fail(c, ed->base_oid, ed->kind, s, n);
+		return 0;
+	}
+	buf = n <= sizeof(stackbuf) ? stackbuf : malloc(n);
+	if (buf == NULL)
+		return cdc_errf(c->err, CDC_ERR_NOMEM, "out of memory unescaping an array element "
+		                "of type oid %u", c->top_oid);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n)
+			i++;
+		buf[k++] = s[i];
+	}
+	rc = map_text(b, c, ed->base_oid, ed, buf, k);
+	if (buf != stackbuf)
+		free(buf);
+	return rc;
+}
+
+static bool
+skip_space(const char *s, size_t n, size_t *i)
+{
+	while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'
+	                  || s[*i] == '\v' || s[*i] == '\f'))
+		(*i)++;
+	return *i < n;
+}
+
+/* One brace level "{e,e,...}" at s[*i] → "[...]". */
+static int
+map_array_level(struct jbuf *b, struct map_ctx *c, const struct cdc_typedesc *ed, char delim,
+                const char *s, size_t n, size_t *i, int level)
+{
+	int rc;
+
+	if (level >= ARRAY_MAX_DEPTH || *i >= n || s[*i] != '{')
+		return ARR_SYNTAX;
+	(*i)++;
+	jbuf_putc(b, '[');
+	if (skip_space(s, n, i) && s[*i] == '}') {
+		(*i)++;
+		jbuf_putc(b, ']');
+		return 0;
+	}
+	for (;;) {
+		if (!skip_space(s, n, i))
+			return ARR_SYNTAX;
+		if (s[*i] == '{') {
+			if ((rc = map_array_level(b, c, ed, delim, s, n, i, level + 1)) != 0)
+				return rc;
+		} else if (s[*i] == '"') {
+			size_t start = ++(*i);
+			bool esc = false;
+
+			while (*i < n && s[*i] != '"') {
+				if (s[*i] == '\\') {
+					esc = true;
+					(*i)++;
+				}
+				(*i)++;
+			}
+			if (*i >= n)
+				return ARR_SYNTAX;
+			if ((rc = map_element(b, c, ed, s + start, *i - start, esc)) != 0)
+				return rc;
+			(*i)++;
+		} else {
+			size_t start = *i, end;
+			bool esc = false;
+
+			while (*i < n && s[*i] != delim && s[*i] != '}' && s[*i] != '{'
+			       && s[*i] != '"') {
+				if (s[*i] == '\\') {
+					esc = true;
+					(*i)++;
+				}
+				(*i)++;
+			}
+			if (*i > n)
+				return ARR_SYNTAX;
+			end = *i;
+			while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'
+			                       || s[end - 1] == '\n' || s[end - 1] == '\r'))
+				end--;
+			if (end == start)
+				return ARR_SYNTAX;
+			if (!esc && end - start == 4 && strncasecmp(s + start, "NULL", 4) == 0)
+				jbuf_put(b, "null", 4);
+			else if ((rc = map_element(b, c, ed, s + start, end - start, esc)) != 0)
+				return rc;
+		}
+		if (!skip_space(s, n, i))
+			return ARR_SYNTAX;
+		if (s[*i] == '}') {
+			(*i)++;
+			jbuf_putc(b, ']');
+			return 0;
+		}
+		if (s[*i] != delim)
+			return ARR_SYNTAX;
+		(*i)++;
+		jbuf_putc(b, ',');
+	}
+}
+
+/* Array text "{...}", optionally with a "[lo:hi]...=" dimension prefix (dropped). */
+static int
+map_array(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_typedesc *td,
+          const char *s, size_t n)
+{
+	struct cdc_typedesc ed;
+	size_t i = 0;
+	int rc;
+
+	if (c->depth >= ARRAY_MAX_DEPTH)
+		return map_fail(c, oid, td->kind, s, n);
+	types_resolve(c->types, td->elem_oid, &ed);
+	skip_space(s, n, &i);
+	if (i < n && s[i] == '[') {
+		const char *eqp = memchr(s + i, '=', n - i);
+
+		if (eqp == NULL)
+			return map_fail(c, oid, td->kind, s, n);
+		i = (size_t) (eqp - s) + 1;
+		skip_space(s, n, &i);
+	}
+	c->depth++;
+	rc = map_array_level(b, c, &ed, td->delim ? td->delim : ',', s, n, &i, 0);
+	c->depth--;
+	if (rc == 0 && skip_space(s, n, &i))
+		rc = ARR_SYNTAX;      /* text after the closing brace */
+	if (rc == ARR_SYNTAX)
+		return map_fail(c, oid, td->kind, s, n);
+	return rc;                /* 0, or an element's error (already recorded) */
+}
+
+/* Map s[0..n), the text output of a value of type oid resolved to td.  Returns
+ * 0, or a negative cdc_errcode with c->err filled. */
+static int
+map_text(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_typedesc *td,
+         const char *s, size_t n)
+{
+	switch (td->kind) {
+	case CDC_T_INT:
+		if (!json_number(s, n, true))
+			goto bad;
+		jbuf_put(b, s, n);
+		return 0;
+	case CDC_T_FLOAT:
+		if (special_float(s, n))
+			jbuf_put_jstring(b, s, n);
+		else if (json_number(s, n, false))
+			jbuf_put(b, s, n);
+		else
+			goto bad;
+		return 0;
+	case CDC_T_NUMERIC:
+		if (special_float(s, n))
+			jbuf_put_jstring(b, s, n);
+		else if (!json_number(s, n, false))
+			goto bad;
+		else if (c->o != NULL && c->o->numeric_as_number)
+			jbuf_put(b, s, n);
+		else
+			jbuf_put_jstring(b, s, n);
+		return 0;
+	case CDC_T_BOOL:
+		if (eq(s, n, "t") || eq(s, n, "true"))
+			jbuf_put(b, "true", 4);
+		else if (eq(s, n, "f") || eq(s, n, "false"))
+			jbuf_put(b, "false", 5);
+		else
+			goto bad;
+		return 0;
+	case CDC_T_BYTEA:
+		if (n < 2 || s[0] != '\\' || s[1] != 'x' || !put_hex_as_base64(b, s + 2, n - 2))
+			goto bad;
+		return 0;
+	case CDC_T_DATE:
+		if (!valid_date(s, n))
+			goto bad;
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	case CDC_T_TIME:
+		if (!valid_time(s, n))
+			goto bad;
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	case CDC_T_TIMESTAMP:
+		if (map_timestamp(b, s, n) != 0)
+			goto bad;
+		return 0;
+	case CDC_T_TIMESTAMPTZ:
+		if (map_timestamptz(b, s, n) != 0)
+			goto bad;
+		return 0;
+	case CDC_T_INTERVAL:
+		if (!valid_interval(s, n))
+			goto bad;
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	case CDC_T_UUID:
+		if (!valid_uuid(s, n))
+			goto bad;
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	case CDC_T_ARRAY:
+		return map_array(b, c, oid, td, s, n);
+	case CDC_T_JSON:
+	case CDC_T_STRING:
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	}
+bad:
+	return map_fail(c, oid, td->kind, s, n);
+}
+
+static int
+put_value(struct jbuf *b, struct map_ctx *c, uint32_t typoid, const struct cdc_value *v)
+{
+	struct cdc_typedesc td;
+	size_t start = b->len;
+	int rc;
+
+	if (v == NULL || v->kind == CDC_VAL_NULL) {
+		jbuf_put(b, "null", 4);
+		return 0;
+	}
+	if (v->kind == CDC_VAL_UNCHANGED) {
+		jbuf_put_jstring(b, CDC_UNAVAILABLE_VALUE, sizeof(CDC_UNAVAILABLE_VALUE) - 1);
+		return 0;
+	}
+	if (v->kind != CDC_VAL_TEXT)
+		return cdc_errf(c->err, CDC_ERR_PROTO, "cannot map value of type oid %u: "
+		                "value kind '%c' is not text (pgcdc requests text format)",
+		                typoid, v->kind >= 0x20 && v->kind < 0x7F ? v->kind : '?');
+	if (v->data == NULL && v->len > 0)
+		return cdc_errf(c->err, CDC_ERR_PROTO, "cannot map value of type oid %u: "
+		                "%u bytes announced, no data", typoid, v->len);
+	c->top_oid = typoid;
+	c->depth = 0;
+	types_resolve(c->types, typoid, &td);
+	rc = map_text(b, c, typoid, &td, v->len > 0 ? v->data : "", v->len);
+	if (rc != 0)
+		b->len = start;
+	return rc;
+}
+
+static int
+check_oom(struct jbuf *b, size_t start, struct cdc_err *err)
+{
+	if (!b->oom)
+		return 0;
+	if (b->len > start)
+		b->len = start;
+	return cdc_errf(err, CDC_ERR_NOMEM, "out of memory encoding a JSON record");
+}
+
+int
+json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
+               const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err)
+{
+	struct map_ctx c = { types, o, err, typoid, 0 };
+	size_t start = b->len;
+	int rc;
+
+	if (b->oom)
+		return check_oom(b, start, err);
+	rc = put_value(b, &c, typoid, v);
+	if (rc != 0) {
+		b->len = start;
+		return rc;
+	}
+	return check_oom(b, start, err);
+}
+
+/* ------------------------------------------------------------ envelope */
+
+/* Value of column i of tuple t; NULL when the tuple has no such column. */
+static const struct cdc_value *
+tuple_val(const struct cdc_tuple *t, int i)
+{
+	if (t == NULL || t->vals == NULL || i < 0 || i >= t->ncols)
+		return NULL;
+	return &t->vals[i];
+}
+
+/* {"col":value,...} of rel's columns from t: all of them, or only the replica
+ * identity columns (cdc_column.key) with keys_only. */
+static int
+put_row(struct jbuf *b, struct map_ctx *c, const struct cdc_rel *rel,
+        const struct cdc_tuple *t, bool keys_only)
+{
+	bool first = true;
+	int i, rc;
+
+	jbuf_putc(b, '{');
+	for (i = 0; i < rel->ncols; i++) {
+		const struct cdc_column *col = &rel->cols[i];
+		const struct cdc_value *v = tuple_val(t, i);
+
+		if (keys_only && !col->key)
+			continue;
+		if (v != NULL && v->kind == CDC_VAL_UNCHANGED && c->o != NULL
+		    && c->o->omit_unchanged_toast)
+			continue;
+		if (!first)
+			jbuf_putc(b, ',');
+		first = false;
+		put_cstr(b, col->name != NULL ? col->name : "");
+		jbuf_putc(b, ':');
+		if ((rc = put_value(b, c, col->type_oid, v)) != 0)
+			return rc;
+	}
+	jbuf_putc(b, '}');
+	return 0;
+}
+
+static bool
+has_key_cols(const struct cdc_rel *rel)
+{
+	int i;
+
+	for (i = 0; i < rel->ncols; i++)
+		if (rel->cols[i].key)
+			return true;
+	return false;
+}
+
+/* The before image per SPEC §3: what the replica identity provides. */
+static int
+put_before(struct jbuf *b, struct map_ctx *c, const struct cdc_change *ch)
+{
+	const struct cdc_rel *rel = ch->rel;
+
+	if (ch->old_tuple != NULL)
+		return put_row(b, c, rel, ch->old_tuple, ch->old_kind == 'K');
+	/* An update that left the key alone carries no old key: the key columns are
+	 * those of the new row. */
+	if (ch->op == CDC_OP_UPDATE && (rel->replident == 'd' || rel->replident == 'i')
+	    && has_key_cols(rel))
+		return put_row(b, c, rel, ch->new_tuple, true);
+	jbuf_put(b, "null", 4);
+	return 0;
+}
+
+static void
+put_i64(struct jbuf *b, int64_t v)
+{
+	char tmp[24];
+	int len = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	jbuf_put(b, tmp, (size_t) len);
+}
+
+static void
+put_u64(struct jbuf *b, uint64_t v)
+{
+	char tmp[24];
+	int len = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+
+	jbuf_put(b, tmp, (size_t) len);
+}
+
+static void
+put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *o)
+{
+	const struct cdc_txn *txn = ch->txn;
+	const char *snap;
+	char seq[64];
+	int len;
+	int64_t ts_ms = 0;
+
+	switch (ch->snapshot) {
+	case CDC_SNAP_TRUE: snap = "true"; break;
+	case CDC_SNAP_LAST: snap = "last"; break;
+	default: snap = "false"; break;
+	}
+	if (txn != NULL) {
+		/* floor division: commit times before 1970 stay monotonic */
+		ts_ms = txn->commit_ts_us / 1000;
+		if (txn->commit_ts_us % 1000 < 0)
+			ts_ms--;
+	}
+	if (txn != NULL && txn->prev_commit_lsn != 0)
+		len = snprintf(seq, sizeof(seq), "[\"%" PRIu64 "\",\"%" PRIu64 "\"]",
+		               (uint64_t) txn->prev_commit_lsn, (uint64_t) ch->lsn);
+	else
+		len = snprintf(seq, sizeof(seq), "[null,\"%" PRIu64 "\"]", (uint64_t) ch->lsn);
+
+	jbuf_puts(b, "\"source\":{\"version\":");
+	put_cstr(b, o != NULL ? o->version : NULL);
+	jbuf_puts(b, ",\"connector\":\"postgresql\",\"name\":");
+	put_cstr(b, o != NULL ? o->name : NULL);
+	jbuf_puts(b, ",\"ts_ms\":");
+	put_i64(b, ts_ms);
+	jbuf_puts(b, ",\"snapshot\":\"");
+	jbuf_puts(b, snap);
+	jbuf_puts(b, "\",\"db\":");
+	put_cstr(b, o != NULL ? o->db : NULL);
+	jbuf_puts(b, ",\"sequence\":");
+	jbuf_put_jstring(b, seq, (size_t) len);
+	jbuf_puts(b, ",\"schema\":");
+	put_cstr(b, ch->rel->schema);
+	jbuf_puts(b, ",\"table\":");
+	put_cstr(b, ch->rel->name);
+	jbuf_puts(b, ",\"txId\":");
+	if (txn != NULL && txn->xid != 0)
+		put_u64(b, txn->xid);
+	else
+		jbuf_put(b, "null", 4);
+	jbuf_puts(b, ",\"lsn\":");
+	put_u64(b, ch->lsn);
+	jbuf_puts(b, ",\"xmin\":null}");
+}
+
+static int
+check_change(const struct cdc_change *ch, struct cdc_err *err)
+{
+	if (ch->rel == NULL)
+		return cdc_errf(err, CDC_ERR_PROTO, "change at " CDC_LSN_FMT " has no relation",
+		                CDC_LSN_ARGS(ch->lsn));
+	if (ch->rel->ncols > 0 && ch->rel->cols == NULL)
+		return cdc_errf(err, CDC_ERR_PROTO, "relation %u has %d columns but no column list",
+		                ch->rel->oid, ch->rel->ncols);
+	switch (ch->op) {
+	case CDC_OP_CREATE:
+	case CDC_OP_READ:
+	case CDC_OP_UPDATE:
+		if (ch->new_tuple == NULL)
+			return cdc_errf(err, CDC_ERR_PROTO, "%s change at " CDC_LSN_FMT " on %s.%s "
+			                "has no new row", ch->op == CDC_OP_UPDATE ? "update"
+			                : ch->op == CDC_OP_READ ? "snapshot" : "insert",
+			                CDC_LSN_ARGS(ch->lsn), ch->rel->schema ? ch->rel->schema : "?",
+			                ch->rel->name ? ch->rel->name : "?");
+		return 0;
+	case CDC_OP_DELETE:
+	case CDC_OP_TRUNCATE:
+		return 0;
+	default:
+		return cdc_errf(err, CDC_ERR_PROTO, "change at " CDC_LSN_FMT " has unknown op 0x%02x",
+		                CDC_LSN_ARGS(ch->lsn), (unsigned char) ch->op);
+	}
+}
+
+int
+json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+              const struct json_opts *o, int64_t now_ms, struct cdc_err *err)
+{
+	struct map_ctx c = { types, o, err, 0, 0 };
+	size_t start = b->len;
+	char op[2] = { ch->op, '\0' };
+	int rc;
+
+	if ((rc = check_change(ch, err)) != 0)
+		return rc;
+	if (b->oom)
+		return check_oom(b, start, err);
+
+	jbuf_puts(b, "{\"before\":");
+	switch (ch->op) {
+	case CDC_OP_UPDATE:
+	case CDC_OP_DELETE:
+		rc = put_before(b, &c, ch);
+		break;
+	default:
+		jbuf_put(b, "null", 4);
+		break;
+	}
+	if (rc != 0)
+		goto out;
+	jbuf_puts(b, ",\"after\":");
+	switch (ch->op) {
+	case CDC_OP_CREATE:
+	case CDC_OP_READ:
+	case CDC_OP_UPDATE:
+		rc = put_row(b, &c, ch->rel, ch->new_tuple, false);
+		break;
+	default:
+		jbuf_put(b, "null", 4);
+		break;
+	}
+	if (rc != 0)
+		goto out;
+	jbuf_putc(b, ',');
+	put_source(b, ch, o);
+	jbuf_puts(b, ",\"op\":\"");
+	jbuf_puts(b, op);
+	jbuf_puts(b, "\",\"ts_ms\":");
+	put_i64(b, now_ms);
+	jbuf_puts(b, ",\"transaction\":null}");
+	rc = check_oom(b, start, err);
+out:
+	if (rc != 0)
+		b->len = start;
+	return rc;
+}
+
+/* The value of record-key column i: from the primary tuple (new for c/u/r, old for
+ * d) unless it is missing there or unchanged TOAST, then from the other one.  A
+ * key-only old tuple ('K') only carries the identity columns. */
+static const struct cdc_value *
+key_val(const struct cdc_change *ch, int i)
+{
+	const struct cdc_column *col = &ch->rel->cols[i];
+	const struct cdc_value *nv = tuple_val(ch->new_tuple, i);
+	const struct cdc_value *ov = tuple_val(ch->old_tuple, i);
+	const struct cdc_value *first, *second;
+
+	if (ch->old_kind == 'K' && !col->key)
+		ov = NULL;
+	first = ch->op == CDC_OP_DELETE ? ov : nv;
+	second = ch->op == CDC_OP_DELETE ? nv : ov;
+	if (first != NULL && first->kind != CDC_VAL_UNCHANGED)
+		return first;
+	if (second != NULL && second->kind != CDC_VAL_UNCHANGED)
+		return second;
+	return first != NULL ? first : second;
+}
+
+int
+json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+         const struct json_opts *o, struct cdc_err *err)
+{
+	struct map_ctx c = { types, o, err, 0, 0 };
+	const struct cdc_rel *rel = ch->rel;
+	size_t start = b->len;
+	bool first = true;
+	int i, rc = 0;
+
+	if (rel == NULL || rel->npk <= 0 || ch->op == CDC_OP_TRUNCATE || rel->cols == NULL)
+		return 1;
+	/* a key built from no row at all would be {"id":null} for every such record */
+	if ((ch->op == CDC_OP_DELETE ? ch->old_tuple : ch->new_tuple) == NULL
+	    && (ch->op == CDC_OP_DELETE ? ch->new_tuple : ch->old_tuple) == NULL)
+		return 1;
+	for (i = 0; i < rel->ncols; i++)
+		if (rel->cols[i].pk)
+			break;
+	if (i == rel->ncols)
+		return 1;
+	if (b->oom)
+		return check_oom(b, start, err);
+
+	jbuf_putc(b, '{');
+	for (i = 0; i < rel->ncols; i++) {
+		const struct cdc_column *col = &rel->cols[i];
+
+		if (!col->pk)
+			continue;
+		if (!first)
+			jbuf_putc(b, ',');
+		first = false;
+		put_cstr(b, col->name != NULL ? col->name : "");
+		jbuf_putc(b, ':');
+		if ((rc = put_value(b, &c, col->type_oid, key_val(ch, i))) != 0)
+			goto out;
+	}
+	jbuf_putc(b, '}');
+	rc = check_oom(b, start, err);
+out:
+	if (rc != 0)
+		b->len = start;
+	return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * json.h — streaming JSON encoder for the Debezium-compatible envelope (SPEC §3).
+ *
+ * DESIGN: records are written straight into a reusable growable buffer instead of
+ * building a jansson tree per record (allocation-free on the hot path once the
+ * buffer has grown).  Numbers from PostgreSQL's text output are copied verbatim
+ * after validation, so values are exact (1.1 stays 1.1).  Tests parse the output
+ * with jansson and compare.
+ */
+#ifndef PGCDC_JSON_H
+#define PGCDC_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "change.h"
+#include "types.h"
+
+/* Growable byte buffer.  Zero-initialise, or jbuf_init. */
+struct jbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool oom;           /* sticky: an allocation failed, content is incomplete */
+};
+
+void jbuf_init(struct jbuf *b);
+void jbuf_reset(struct jbuf *b);      /* len = 0, keeps memory */
+void jbuf_free(struct jbuf *b);
+void jbuf_put(struct jbuf *b, const void *p, size_t n);
+void jbuf_puts(struct jbuf *b, const char *s);
+void jbuf_putc(struct jbuf *b, char c);
+/* Append s[0..n) as a quoted, escaped JSON string (invalid UTF-8 becomes U+FFFD). */
+void jbuf_put_jstring(struct jbuf *b, const char *s, size_t n);
+
+struct json_opts {
+	bool numeric_as_number;      /* [format] numeric = number */
+	bool omit_unchanged_toast;   /* [format] unchanged_toast = omit */
+	const char *name;            /* source.name (topic_prefix) */
+	const char *db;              /* source.db */
+	const char *version;         /* source.version */
+};
+
+#define CDC_UNAVAILABLE_VALUE "__debezium_unavailable_value"
+
+/* Append the JSON mapping of one value of type typoid (SPEC §3 value mapping).
+ * Returns 0, or CDC_ERR_PROTO when the text cannot be mapped (err says why). */
+int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
+                   const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err);
+
+/* Append the envelope {"before","after","source","op","ts_ms","transaction"} of ch.
+ * now_ms: the top-level ts_ms (when pgcdc produced the record). */
+int json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+                  const struct json_opts *o, int64_t now_ms, struct cdc_err *err);
+
+/* Append the record key: {"col":value,...} of the key columns (cdc_column.pk).
+ * Returns 1 (and appends nothing) when the relation has no key: the key is null. */
+int json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+             const struct json_opts *o, struct cdc_err *err);
+
+#endif

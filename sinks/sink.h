@@ -1,0 +1,67 @@
+/*
+ * sink.h — the interface between the pipeline and every output (stdout, Kafka,
+ * Parquet).  The pipeline talks only to this header; adding a sink touches no
+ * other module (curl's client writers, Redis's ConnectionType).
+ *
+ * Protocol, per transaction, in commit order:
+ *   begin(txn) -> write(change)* -> commit(txn)
+ * or, when the transaction is cut short (connection lost before its Commit),
+ *   begin(txn) -> write(change)* -> abort()
+ * and the sink must forget the partial transaction: the server resends it whole.
+ *
+ * Durability: poll(&durable) reports the end LSN up to which every committed
+ * transaction is durable in this sink (Kafka: delivery reports; Parquet: file
+ * renamed and fsynced; stdout: written and flushed).  The pipeline acknowledges to
+ * PostgreSQL the minimum over all sinks.  flush() forces buffered data out (on
+ * shutdown and when the pipeline is over max_inflight), it may block.
+ *
+ * Every callback returns 0, CDC_ERR_AGAIN for temporary trouble (the pipeline
+ * keeps the data and retries the same call later: backpressure), or another
+ * negative code with err set (fatal: the agent stops without acknowledging).
+ * Changes are borrowed: a sink copies whatever it keeps past the call.
+ */
+#ifndef PGCDC_SINK_H
+#define PGCDC_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../decoder/change.h"
+#include "../decoder/types.h"
+
+struct cfg;
+struct sink;
+
+/* What every sink may need besides the configuration. */
+struct sink_env {
+	const struct cfg *cfg;
+	const struct cdc_types *types;   /* type registry (borrowed, main thread) */
+	const char *dbname;              /* source.db */
+};
+
+struct sink_ops {
+	const char *name;
+	/* Create the instance; returns owned sink or NULL with err set. */
+	struct sink *(*open)(const struct sink_env *env, struct cdc_err *err);
+	int (*begin)(struct sink *s, const struct cdc_txn *txn, struct cdc_err *err);
+	int (*write)(struct sink *s, const struct cdc_change *ch, struct cdc_err *err);
+	int (*commit)(struct sink *s, const struct cdc_txn *txn, struct cdc_err *err);
+	void (*abort)(struct sink *s);
+	/* Report progress without blocking: *durable = end LSN of the newest transaction
+	 * such that it and all before it are durable (0 if none yet). */
+	int (*poll)(struct sink *s, cdc_lsn *durable, struct cdc_err *err);
+	/* Push buffered data out and wait up to timeout_ms for durability. */
+	int (*flush)(struct sink *s, int timeout_ms, struct cdc_err *err);
+	void (*close)(struct sink *s);   /* NULL-safe; flush first to keep data */
+};
+
+/* Every sink instance starts with this header. */
+struct sink {
+	const struct sink_ops *ops;
+	uint64_t records;                /* records written (metrics) */
+	uint64_t errors;
+};
+
+extern const struct sink_ops sink_stdout_ops;
+
+#endif
