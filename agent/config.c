@@ -896,17 +896,19 @@ expand(struct pctx *p, const struct where *w, const char *src, size_t n, struct 
 /* Lex the value text s[0..n) (after the '=', leading whitespace skipped):
  * "quoted" with \" \\ \$ escapes, or bare up to an inline comment; then ${NAME}
  * expansion.  Returns the value (owned) in *val and the text as written (for
- * messages) in *raw. */
+ * messages) in *raw.  For a list (is_list), a value that merely starts with a
+ * quoted SQL identifier ("My Schema".orders, ...) is read bare, as written. */
 static int
 lex_value(struct pctx *p, const struct where *w, const char *s, size_t n, bool comments,
-          char **val, char **raw, bool *expanded)
+          bool is_list, char **val, char **raw, bool *expanded)
 {
 	struct sbuf out = { 0 }, rw = { 0 };
 	size_t i = 0;
 	int rc = -1;
+	bool bare = !(n > 0 && s[0] == '"');
 
 	*expanded = false;
-	if (n > 0 && s[0] == '"') {
+	if (!bare) {
 		size_t seg = 1;          /* start of the current unescaped segment */
 
 		i = 1;
@@ -942,10 +944,20 @@ lex_value(struct pctx *p, const struct where *w, const char *s, size_t n, bool c
 		while (i < n && is_ws(s[i]))
 			i++;
 		if (i < n && !(comments && s[i] == '#')) {
-			kerr(p, w, "unexpected text after the closing quote (quote the whole value)");
-			goto out;
+			if (!is_list) {
+				kerr(p, w, "unexpected text after the closing quote (quote the whole "
+				     "value)");
+				goto out;
+			}
+			free(out.p);
+			free(rw.p);
+			memset(&out, 0, sizeof(out));
+			memset(&rw, 0, sizeof(rw));
+			*expanded = false;
+			bare = true;
 		}
-	} else {
+	}
+	if (bare) {
 		size_t end = 0;
 
 		while (end < n && !(comments && s[end] == '#' && (end == 0 || is_ws(s[end - 1]))))
@@ -1006,7 +1018,7 @@ check_kafka_prop(struct pctx *p, const struct where *w, const char *prop, const 
 		if (!b)
 			return kerr(p, w, "must stay true: pgcdc's delivery guarantee needs the "
 			            "idempotent producer (no duplicates or reordering when librdkafka "
-			            "retries); remove this line");
+			            "retries): remove it");
 	}
 	if (strcmp(prop, "acks") == 0 || strcmp(prop, "request.required.acks") == 0) {
 		if (strcmp(v, "all") != 0 && strcmp(v, "-1") != 0)
@@ -1052,7 +1064,7 @@ set_kafka_prop(struct pctx *p, const struct where *w, const char *prop, const ch
 	}
 	if (i < c->kafka.nprops && !w->over && c->kafka.props[i].line > 0)
 		return kerr(p, w, "duplicate key (first set on line %d)", c->kafka.props[i].line);
-	if (lex_value(p, w, vtext, vlen, comments, &v, &raw, &expanded) < 0)
+	if (lex_value(p, w, vtext, vlen, comments, false, &v, &raw, &expanded) < 0)
 		return -1;
 	disp = make_disp(prop, v, raw, expanded);
 	if (disp == NULL) {
@@ -1187,7 +1199,8 @@ set_entry(struct pctx *p, bool over, int line, int sect, const char *key, const 
 		return unknown_key(p, &w, sect, key);
 	if (!over && p->ks[k].set && !p->ks[k].over)
 		return kerr(p, &w, "duplicate key (first set on line %d)", p->ks[k].line);
-	if (lex_value(p, &w, vtext, vlen, comments, &v, &raw, &expanded) < 0)
+	if (lex_value(p, &w, vtext, vlen, comments, keys[k].type == K_LIST, &v, &raw,
+	              &expanded) < 0)
 		return -1;
 	disp = make_disp(key, v, raw, expanded);
 	if (disp == NULL) {
@@ -1464,12 +1477,15 @@ listen_ok(const char *s, const char **why)
 		return true;
 	if (*s == '[') {
 		const char *rb = strchr(s, ']');
+		bool zone = false;
 
-		if (rb == NULL || rb == s + 1)
+		if (rb == NULL || memchr(s, ':', (size_t) (rb - s)) == NULL)
 			return false;
 		for (const char *q = s + 1; q < rb; q++) {
-			if (!(isxdigit((unsigned char) *q) || *q == ':' || *q == '.' || *q == '%' ||
-			      isalnum((unsigned char) *q)))
+			if (*q == '%')
+				zone = true;            /* [fe80::1%eth0] */
+			else if (!(isxdigit((unsigned char) *q) || *q == ':' || *q == '.' ||
+			           (zone && (isalnum((unsigned char) *q) || *q == '_' || *q == '-'))))
 				return false;
 		}
 		if (rb[1] != ':')
@@ -1485,11 +1501,21 @@ listen_ok(const char *s, const char **why)
 		return false;
 	}
 	for (const char *q = s; q < colon; q++) {
-		if (!(isalnum((unsigned char) *q) || *q == '.' || *q == '-' || *q == '_' || *q == '*'))
+		if (!(isalnum((unsigned char) *q) || *q == '.' || *q == '-' || *q == '_'))
 			return false;
 	}
 	*why = "has no valid port (1 .. 65535)";
 	return port_ok(colon + 1);
+}
+
+/* Which side of a warning/critical pair a violation is reported on: the one the
+ * user changed last (a --set beats the file), else the warning. */
+static bool
+blame_critical(const struct pctx *p, int kw, int kc)
+{
+	if (!p->ks[kc].set)
+		return false;
+	return !p->ks[kw].set || (p->ks[kc].over && !p->ks[kw].over);
 }
 
 static int
@@ -1503,7 +1529,7 @@ check_pair_i64(struct pctx *p, const char *warn, const char *crit, int64_t wv, i
 		return 0;
 	fmt(a, sizeof(a), wv);
 	fmt(b, sizeof(b), cv);
-	if (p->ks[kw].set || !p->ks[kc].set) {
+	if (!blame_critical(p, kw, kc)) {
 		struct where w = key_where(p, kw);
 
 		return kerr(p, &w, "%s is above %s (%s): a warning threshold must not exceed its "
@@ -1644,7 +1670,7 @@ validate(struct pctx *p)
 		return -1;
 	if (c->monitor.wal_disk_used_warning > c->monitor.wal_disk_used_critical) {
 		int kw = K("monitor.wal_disk_used_warning"), kc = K("monitor.wal_disk_used_critical");
-		struct where w = key_where(p, p->ks[kw].set || !p->ks[kc].set ? kw : kc);
+		struct where w = key_where(p, blame_critical(p, kw, kc) ? kc : kw);
 
 		fmt_pct(a, sizeof(a), c->monitor.wal_disk_used_warning);
 		fmt_pct(b, sizeof(b), c->monitor.wal_disk_used_critical);
