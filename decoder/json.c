@@ -281,6 +281,26 @@ kind_name(enum cdc_tkind k)
 	return "text";
 }
 
+/* The session setting a kind's text format depends on: a value in another
+ * format most likely means the connection's settings were not applied. */
+static const char *
+kind_hint(enum cdc_tkind k)
+{
+	switch (k) {
+	case CDC_T_DATE:
+	case CDC_T_TIME:
+	case CDC_T_TIMESTAMP:
+	case CDC_T_TIMESTAMPTZ:
+		return " (expected DateStyle=ISO output)";
+	case CDC_T_INTERVAL:
+		return " (expected IntervalStyle=iso_8601 output)";
+	case CDC_T_BYTEA:
+		return " (expected bytea_output=hex)";
+	default:
+		return "";
+	}
+}
+
 /* Record why s[0..n) could not be mapped: names the column's type OID, the kind
  * and (at most ERR_TEXT_MAX bytes of) the text, control bytes shown as '?'. */
 static int
@@ -306,11 +326,11 @@ map_fail(struct map_ctx *c, uint32_t oid, enum cdc_tkind kind, const char *s, si
 	if (oid != c->top_oid)
 		return cdc_errf(c->err, CDC_ERR_PROTO,
 		                "cannot map value of type oid %u: element of type oid %u "
-		                "is not valid %s text: \"%s\"%s", c->top_oid, oid,
-		                kind_name(kind), shown, cut ? "..." : "");
+		                "is not valid %s text: \"%s\"%s%s", c->top_oid, oid,
+		                kind_name(kind), shown, cut ? "..." : "", kind_hint(kind));
 	return cdc_errf(c->err, CDC_ERR_PROTO,
-	                "cannot map value of type oid %u: not valid %s text: \"%s\"%s",
-	                oid, kind_name(kind), shown, cut ? "..." : "");
+	                "cannot map value of type oid %u: not valid %s text: \"%s\"%s%s",
+	                oid, kind_name(kind), shown, cut ? "..." : "", kind_hint(kind));
 }
 
 static bool
@@ -651,7 +671,7 @@ valid_interval(const char *s, size_t n)
 	if (n < 2 || s[0] != 'P')
 		return false;
 	for (i = 1; i < n; i++)
-		if (!is_digit(s[i]) && strchr("YMWDTHS.-", s[i]) == NULL)
+		if (!is_digit(s[i]) && (s[i] == '\0' || strchr("YMWDTHS.-", s[i]) == NULL))
 			return false;
 	return true;
 }
@@ -676,28 +696,17 @@ valid_uuid(const char *s, size_t n)
 static int map_text(struct jbuf *b, struct map_ctx *c, uint32_t oid,
                     const struct cdc_typedesc *td, const char *s, size_t n);
 
-/* Element of an array, raw from the array text: unquoted, or the inside of a
- * quoted element with backslash escapes still in it (esc says whether any). */
+/* Unescape an array element (a backslash makes the next byte literal) and map
+ * it: on the stack when small, else on the heap (a rare path: only non-text
+ * element types with escapes, such as arrays of domains over arrays, get here). */
 static int
-map_element(struct jbuf *b, struct map_ctx *c, const struct cdc_typedesc *ed,
-            const char *s, size_t n, bool esc)
+map_unescaped(struct jbuf *b, struct map_ctx *c, const struct cdc_typedesc *ed,
+              const char *s, size_t n)
 {
 	char stackbuf[UNESCAPE_STACK] = "", *buf;
 	size_t i, k = 0;
 	int rc;
 
-	if (!esc)
-		return map_text(b, c, ed->base_oid, ed, s, n);
-	if (ed->kind == CDC_T_STRING || ed->kind == CDC_T_JSON) {
-		put_pg_unescaped_jstring(b, s, n);
-		return 0;
-	}
-	if (ed->kind == CDC_T_BYTEA && n >= 3 && s[0] == '\\' && s[1] == '\\' && s[2] == 'x'
-	    && memchr(s + 3, '\\', n - 3) == NULL) {
-		if (!put_hex_as_base64(b, s + 3, n - 3))
-			return map_fail(c, ed->base_oid, ed->kind, s, n);
-		return 0;
-	}
 	buf = n <= sizeof(stackbuf) ? stackbuf : malloc(n);
 	if (buf == NULL)
 		return cdc_errf(c->err, CDC_ERR_NOMEM, "out of memory unescaping an array element "
@@ -711,6 +720,27 @@ map_element(struct jbuf *b, struct map_ctx *c, const struct cdc_typedesc *ed,
 	if (buf != stackbuf)
 		free(buf);
 	return rc;
+}
+
+/* Element of an array, raw from the array text: unquoted, or the inside of a
+ * quoted element with backslash escapes still in it (esc says whether any). */
+static int
+map_element(struct jbuf *b, struct map_ctx *c, const struct cdc_typedesc *ed,
+            const char *s, size_t n, bool esc)
+{
+	if (!esc)
+		return map_text(b, c, ed->base_oid, ed, s, n);
+	if (ed->kind == CDC_T_STRING || ed->kind == CDC_T_JSON) {
+		put_pg_unescaped_jstring(b, s, n);
+		return 0;
+	}
+	if (ed->kind == CDC_T_BYTEA && n >= 3 && s[0] == '\\' && s[1] == '\\' && s[2] == 'x'
+	    && memchr(s + 3, '\\', n - 3) == NULL) {
+		if (!put_hex_as_base64(b, s + 3, n - 3))
+			return map_fail(c, ed->base_oid, ed->kind, s, n);
+		return 0;
+	}
+	return map_unescaped(b, c, ed, s, n);
 }
 
 static bool

@@ -250,9 +250,9 @@ builtin_kind(uint32_t oid)
 static size_t
 hash_oid(uint32_t oid)
 {
-	uint32_t h = oid * 2654435761u;   /* Knuth multiplicative */
+	uint64_t h = (uint64_t) oid * 2654435761u;   /* Knuth multiplicative, no wrap */
 
-	return (size_t) (h ^ (h >> 16));
+	return (size_t) (h ^ (h >> 32));
 }
 
 static struct utype *

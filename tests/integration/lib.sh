@@ -49,7 +49,8 @@ PGCDC_SRC=${PGCDC_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 # Newest installed server binaries unless PG_BIN is given.
 if [[ -z ${PG_BIN-} ]]; then
-	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+	PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	[[ -d $PG_BIN ]] || PG_BIN=
 	if [[ -z $PG_BIN ]] && command -v pg_config >/dev/null 2>&1; then
 		PG_BIN=$(pg_config --bindir)
 	fi

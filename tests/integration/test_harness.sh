@@ -5,6 +5,7 @@
 # enforces the pwuser password rule, and the reporting helpers count correctly.
 
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 pg_start "work_mem = '7MB'" "cluster_name = 'harness'"
@@ -15,8 +16,11 @@ t_eq "fsync stays on" on "$(psql_q 'SHOW fsync')"
 t_eq "listens on the exported port" "$PGPORT" "$(psql_q 'SHOW port')"
 t_eq "max_replication_slots" 10 "$(psql_q 'SHOW max_replication_slots')"
 t_eq "UTF8 database" UTF8 "$(psql_q 'SHOW server_encoding')"
-[[ -f $PG_TMP/server.log && -s $PG_TMP/server.log ]] && t_ok "server log in \$PG_TMP" ||
+if [[ -s $PG_TMP/server.log ]]; then
+	t_ok "server log in \$PG_TMP"
+else
 	t_fail "server log in \$PG_TMP" "missing or empty: $PG_TMP/server.log"
+fi
 
 # PG_CONNINFO is usable as is, and replication connections are trusted.
 t_eq "PG_CONNINFO connects" postgres "$("$PG_BIN/psql" -XAtq "$PG_CONNINFO" -c 'SELECT current_user')"
@@ -47,9 +51,11 @@ psql_q "INSERT INTO t VALUES (101, 'committed before crash')" -d "harness db"
 pg_restart immediate
 t_eq "rows after immediate restart" 101 "$(psql_q 'SELECT count(*) FROM t' -d "harness db")"
 t_eq "last row intact" "committed before crash" "$(psql_q 'SELECT v FROM t WHERE id = 101' -d "harness db")"
-grep -q 'database system was interrupted\|not properly shut down' "$PG_TMP/server.log" &&
-	t_ok "immediate stop forced crash recovery" ||
+if grep -q 'database system was interrupted\|not properly shut down' "$PG_TMP/server.log"; then
+	t_ok "immediate stop forced crash recovery"
+else
 	t_fail "immediate stop forced crash recovery" "no recovery message in server.log"
+fi
 
 # psql_q reads stdin and stops at the first error.
 t_eq "psql_q from stdin" 3 "$(printf 'SELECT 1;\nSELECT 3;\n' | psql_q | tail -n 1)"
@@ -60,14 +66,17 @@ else
 fi
 
 # wait_for: success, and timeout within bounds.
-wait_for 5 true && t_ok "wait_for success" || t_fail "wait_for success" "returned non-zero"
+if wait_for 5 true; then t_ok "wait_for success"; else t_fail "wait_for success" "returned non-zero"; fi
 start=$(_now_ms)
 if wait_for 0.5 false; then
 	t_fail "wait_for timeout" "returned 0"
 else
 	elapsed=$(($(_now_ms) - start))
-	((elapsed >= 450 && elapsed < 3000)) && t_ok "wait_for timeout" ||
+	if ((elapsed >= 450 && elapsed < 3000)); then
+		t_ok "wait_for timeout"
+	else
 		t_fail "wait_for timeout" "took ${elapsed} ms for 0.5 s"
+	fi
 fi
 
 # pg_stop really stops; pg_restart brings the same cluster back.

@@ -3,7 +3,7 @@
 # Used by `make check` and `make demo`; safe to run again (does nothing then).
 set -euo pipefail
 pkgs=(build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev
-      postgresql-15 valgrind)
+      postgresql-15 valgrind jq)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
