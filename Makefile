@@ -73,8 +73,7 @@ integration: $(BUILD)/pgcdc $(TOOL_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
+	@PGCDC_BUILD=$(BUILD) tests/tools/check.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
