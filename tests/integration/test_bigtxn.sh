@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/agent.sh"
 
 ROWS=${BIGTXN_ROWS:-1000000}
-pg_start "logical_decoding_work_mem = 64MB" "max_wal_size = 2GB"
+pg_start "logical_decoding_work_mem = 8MB" "max_wal_size = 2GB"
 psql_q "CREATE TABLE big (id int PRIMARY KEY, v text); CREATE PUBLICATION pgcdc FOR ALL TABLES"
 
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
