@@ -9,7 +9,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
-PKGS      := libpq jansson
+PKGS      := libpq jansson rdkafka libprotobuf-c libzstd snappy libmicrohttpd
 TEST_PKGS := cmocka
 
 ifeq ($(SANITIZE),1)
@@ -31,6 +31,11 @@ LDLIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 LIB_SRC   := $(wildcard decoder/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c)) \
 	         $(wildcard sinks/*.c) $(wildcard sinks/parquet/*.c) $(wildcard monitor/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# protobuf-c code generated from decoder/pgcdc.proto (the Kafka protobuf format)
+PROTO     := $(wildcard decoder/pgcdc.proto)
+GEN_C     := $(PROTO:%.proto=$(BUILD)/gen/%.pb-c.c)
+LIB_OBJ   += $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+CPPFLAGS  += -I$(BUILD)/gen
 MAIN_OBJ  := $(BUILD)/obj/agent/main.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -47,9 +52,17 @@ $(BUILD)/libpgcdc.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(GEN_C)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: %.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-shadow -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpgcdc.a
 	@mkdir -p $(@D)

@@ -202,7 +202,17 @@ main(int argc, char **argv)
 			         cfg->source.publication);
 			free(red);
 		}
-		status = stream_run(cfg, &stop_requested, &reopen_requested);
+		{
+			struct cdc_stats *stats = stats_new();
+
+			if (stats == NULL) {
+				log_error("main", "out of memory");
+				status = 1;
+				goto out;
+			}
+			status = stream_run(cfg, stats, &stop_requested, &reopen_requested);
+			stats_free(stats);
+		}
 	}
 out:
 	cfg_free(cfg);

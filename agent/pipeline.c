@@ -1,12 +1,14 @@
 /*
  * pipeline.c — sink fan-out, backpressure and the acknowledgeable LSN (see pipeline.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "pipeline.h"
 
 #define WAIT_SLICE_MS 200
+#define PIPE_MAX_SINKS 8
 
 struct pipeline {
 	struct sink **sinks;
@@ -22,6 +24,8 @@ struct pipeline {
 	cdc_lsn acked;            /* acknowledgeable LSN, monotonic */
 	cdc_lsn idle_pos;         /* newest position with nothing pending */
 	int64_t pending_bytes;    /* handed to sinks since their last flush */
+	bool stalled[PIPE_MAX_SINKS];
+	char stall_msg[PIPE_MAX_SINKS][512];
 	uint64_t changes, txns, skipped;
 };
 
@@ -55,16 +59,43 @@ pipe_in_txn(const struct pipeline *p)
 	return p->in_txn;
 }
 
+static void
+note_stall(struct pipeline *p, int i, const struct cdc_err *err)
+{
+	if (i < 0 || i >= PIPE_MAX_SINKS)
+		return;
+	p->stalled[i] = true;
+	snprintf(p->stall_msg[i], sizeof(p->stall_msg[i]), "%s",
+	         err->msg[0] ? err->msg : "sink cannot take more data right now");
+}
+
+static void
+clear_stall(struct pipeline *p, int i)
+{
+	if (i >= 0 && i < PIPE_MAX_SINKS)
+		p->stalled[i] = false;
+}
+
+const char *
+pipe_sink_stall(const struct pipeline *p, int i)
+{
+	if (i < 0 || i >= PIPE_MAX_SINKS || !p->stalled[i])
+		return NULL;
+	return p->stall_msg[i];
+}
+
 /* One wait step while a sink is stalled: give it time, keep the connection alive. */
 static int
-wait_step(struct pipeline *p, struct sink *s, struct cdc_err *err)
+wait_step(struct pipeline *p, int i, struct cdc_err *err)
 {
 	struct cdc_err ferr = { 0 };
+	struct sink *s = p->sinks[i];
 	int rc = s->ops->flush(s, WAIT_SLICE_MS, &ferr);
 
 	if (rc != 0 && rc != CDC_ERR_AGAIN)
 		return cdc_errf(err, rc, "%s", ferr.msg);
 	if (rc == CDC_ERR_AGAIN) {
+		note_stall(p, i, &ferr);
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -82,12 +113,14 @@ drain_if_needed(struct pipeline *p, struct cdc_err *err)
 		int rc;
 
 		while ((rc = s->ops->flush(s, WAIT_SLICE_MS, err)) == CDC_ERR_AGAIN) {
+			note_stall(p, i, err);
 			cdc_err_clear(err);
 			if (p->wait != NULL && (rc = p->wait(p->wait_ctx, err)) != 0)
 				return rc;
 		}
 		if (rc != 0)
 			return rc;
+		clear_stall(p, i);
 	}
 	p->pending_bytes = 0;
 	return 0;
@@ -107,10 +140,13 @@ pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 		int rc;
 
 		while ((rc = s->ops->begin(s, txn, err)) == CDC_ERR_AGAIN) {
+			note_stall(p, i, err);
 			cdc_err_clear(err);
-			if ((rc = wait_step(p, s, err)) != 0)
+			if ((rc = wait_step(p, i, err)) != 0)
 				return rc;
 		}
+		if (rc == 0)
+			clear_stall(p, i);
 		if (rc != 0)
 			return rc;
 	}
@@ -127,10 +163,13 @@ pipe_change(struct pipeline *p, const struct cdc_change *ch, size_t bytes, struc
 		int rc;
 
 		while ((rc = s->ops->write(s, ch, err)) == CDC_ERR_AGAIN) {
+			note_stall(p, i, err);
 			cdc_err_clear(err);
-			if ((rc = wait_step(p, s, err)) != 0)
+			if ((rc = wait_step(p, i, err)) != 0)
 				return rc;
 		}
+		if (rc == 0)
+			clear_stall(p, i);
 		if (rc != 0) {
 			s->errors++;
 			return rc;
@@ -154,10 +193,13 @@ pipe_commit(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 		int rc;
 
 		while ((rc = s->ops->commit(s, txn, err)) == CDC_ERR_AGAIN) {
+			note_stall(p, i, err);
 			cdc_err_clear(err);
-			if ((rc = wait_step(p, s, err)) != 0)
+			if ((rc = wait_step(p, i, err)) != 0)
 				return rc;
 		}
+		if (rc == 0)
+			clear_stall(p, i);
 		if (rc != 0) {
 			s->errors++;
 			return rc;

@@ -57,6 +57,10 @@ void pipe_note_idle_position(struct pipeline *p, cdc_lsn lsn);
  * timeout_ms passes (CDC_ERR_AGAIN). */
 int pipe_flush(struct pipeline *p, int timeout_ms, struct cdc_err *err);
 
+/* The message of sink i's current stall (it answered CDC_ERR_AGAIN and has not
+ * succeeded since), or NULL while it is healthy.  Borrowed until the next call. */
+const char *pipe_sink_stall(const struct pipeline *p, int i);
+
 /* Counters for status/metrics. */
 struct pipe_stats {
 	uint64_t changes;

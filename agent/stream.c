@@ -26,6 +26,7 @@
 #include "pg.h"
 #include "pipeline.h"
 #include "spill.h"
+#include "stats.h"
 #include "../decoder/decode.h"
 #include "../sinks/sink.h"
 
@@ -34,6 +35,7 @@
 
 struct agent {
 	const struct cfg *cfg;
+	struct cdc_stats *stats;
 	volatile sig_atomic_t *stop;
 	PGconn *repl;
 	PGconn *aux;
@@ -134,6 +136,11 @@ send_status(struct agent *a, bool reply, struct cdc_err *err)
 		log_debug("stream", "acknowledged " CDC_LSN_FMT, CDC_LSN_ARGS(ack));
 	a->sent_flush = ack;
 	a->last_status_ms = mono_ms();
+	stats_set_positions(a->stats, a->received, ack, true);
+	stats_set_spilled(a->stats, spill_bytes(a->spill));
+	for (int i = 0; i < a->nsinks; i++)
+		stats_set_sink(a->stats, i, a->sinks[i]->ops->name, a->sinks[i]->records,
+		               a->sinks[i]->errors, pipe_sink_stall(a->pipe, i));
 	if (ack != a->state_written && a->last_status_ms - a->last_state_ms >= 1000) {
 		state_write(a, ack);
 		a->last_state_ms = a->last_status_ms;
@@ -197,9 +204,15 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 		rc = pipe_begin(a->pipe, ev->txn, err);
 		return rc > 0 ? 0 : rc;
 	case DEC_EV_CHANGE:
-		return pipe_change(a->pipe, ev->change, a->cur_msg_len, err);
+		if ((rc = pipe_change(a->pipe, ev->change, a->cur_msg_len, err)) != 0)
+			return rc;
+		stats_add_change(a->stats, ev->rel->schema, ev->rel->name, ev->change->op);
+		return 0;
 	case DEC_EV_COMMIT:
-		return pipe_commit(a->pipe, ev->txn, err);
+		if ((rc = pipe_commit(a->pipe, ev->txn, err)) != 0)
+			return rc;
+		stats_add_transaction(a->stats);
+		return 0;
 	case DEC_EV_RELATION:
 		log_debug("stream", "relation %s.%s (oid %u, %d columns, replica identity %c)",
 		          ev->rel->schema, ev->rel->name, ev->rel->oid, ev->rel->ncols,
@@ -464,13 +477,22 @@ open_sinks(struct agent *a, struct cdc_err *err)
 {
 	struct sink_env env = { .cfg = a->cfg, .types = a->types, .dbname = a->dbname };
 
-	if (a->cfg->stdout_sink.enabled) {
-		struct sink *s = sink_stdout_ops.open(&env, err);
+	for (int i = 0; sink_registry[i] != NULL; i++) {
+		const struct sink_ops *ops = sink_registry[i];
+		struct sink *s;
 
-		if (s == NULL)
+		if (!ops->enabled(a->cfg))
+			continue;
+		if (a->nsinks == (int) (sizeof(a->sinks) / sizeof(a->sinks[0])))
+			return cdc_errf(err, CDC_ERR_FATAL, "too many sinks");
+		if ((s = ops->open(&env, err)) == NULL)
 			return err->code;
 		a->sinks[a->nsinks++] = s;
+		stats_set_sink(a->stats, a->nsinks - 1, ops->name, 0, 0, NULL);
+		log_info("stream", "sink %s open", ops->name);
 	}
+	if (a->nsinks == 0)
+		return cdc_errf(err, CDC_ERR_CONFIG, "no sink enabled");
 	return 0;
 }
 
@@ -501,6 +523,8 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		start = acked;
 	if ((rc = start_replication(a, start, err)) != 0)
 		return rc;
+	stats_set_backend_pid(a->stats, PQbackendPID(a->repl));
+	stats_set_state(a->stats, STATS_STREAMING);
 	if (a->pipe == NULL) {
 		/* sinks need the database name, known once connected */
 		if ((rc = open_sinks(a, err)) != 0)
@@ -641,9 +665,10 @@ shutdown_flush(struct agent *a)
 }
 
 int
-stream_run(const struct cfg *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen)
+stream_run(const struct cfg *cfg, struct cdc_stats *stats, volatile sig_atomic_t *stop,
+           volatile sig_atomic_t *reopen)
 {
-	struct agent a = { .cfg = cfg, .stop = stop };
+	struct agent a = { .cfg = cfg, .stats = stats, .stop = stop };
 	struct cdc_err err = { 0 };
 	char spilldir[4096];
 	int64_t backoff = BACKOFF_MIN_MS;
@@ -666,6 +691,7 @@ stream_run(const struct cfg *cfg, volatile sig_atomic_t *stop, volatile sig_atom
 
 	for (;;) {
 		cdc_err_clear(&err);
+		stats_set_state(stats, STATS_CONNECTING);
 		rc = session_open(&a, first, &err);
 		if (rc == 0) {
 			first = false;
@@ -701,6 +727,7 @@ stream_run(const struct cfg *cfg, volatile sig_atomic_t *stop, volatile sig_atom
 	}
 out:
 	(void) reopen;
+	stats_set_state(stats, STATS_STOPPED);
 	if (a.repl != NULL)
 		PQfinish(a.repl);
 	PQfinish(a.aux);

@@ -9,9 +9,12 @@
 #include <signal.h>
 
 #include "config.h"
+#include "stats.h"
 
 /* Stream until *stop becomes non-zero (then flush, acknowledge, return 0) or a fatal
- * error (return 1 with the error logged).  reopen is set by SIGHUP. */
-int stream_run(const struct cfg *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen);
+ * error (return 1 with the error logged).  reopen is set by SIGHUP.  stats: where
+ * progress is published for the monitor (borrowed). */
+int stream_run(const struct cfg *cfg, struct cdc_stats *stats, volatile sig_atomic_t *stop,
+               volatile sig_atomic_t *reopen);
 
 #endif

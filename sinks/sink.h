@@ -41,6 +41,8 @@ struct sink_env {
 
 struct sink_ops {
 	const char *name;
+	/* Whether the configuration enables this sink. */
+	bool (*enabled)(const struct cfg *cfg);
 	/* Create the instance; returns owned sink or NULL with err set. */
 	struct sink *(*open)(const struct sink_env *env, struct cdc_err *err);
 	int (*begin)(struct sink *s, const struct cdc_txn *txn, struct cdc_err *err);
@@ -63,5 +65,9 @@ struct sink {
 };
 
 extern const struct sink_ops sink_stdout_ops;
+
+/* Every sink pgcdc knows, NULL-terminated (sinks/registry.c).  Adding a sink means
+ * adding its ops there; nothing else changes. */
+extern const struct sink_ops *const sink_registry[];
 
 #endif

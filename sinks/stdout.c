@@ -152,8 +152,15 @@ stdout_close(struct sink *base)
 	free(s);
 }
 
+static bool
+stdout_enabled(const struct cfg *cfg)
+{
+	return cfg->stdout_sink.enabled;
+}
+
 const struct sink_ops sink_stdout_ops = {
 	.name = "stdout",
+	.enabled = stdout_enabled,
 	.open = stdout_open,
 	.begin = stdout_begin,
 	.write = stdout_write,

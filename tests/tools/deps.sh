@@ -3,7 +3,8 @@
 # Used by `make check` and `make demo`; safe to run again (does nothing then).
 set -euo pipefail
 pkgs=(build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev
-      postgresql-15 valgrind jq)
+      librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev libsnappy-dev
+      libmicrohttpd-dev postgresql-15 valgrind jq kcat curl nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
