@@ -16,6 +16,7 @@
 #include "admin.h"
 #include "log.h"
 #include "pg.h"
+#include "../sinks/sink.h"
 
 struct report {
 	int fails, warnings;
@@ -55,6 +56,35 @@ one_value(PGconn *conn, const char *what, const char *sql, int n, const char *co
 		v = strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return v;
+}
+
+/* Each enabled sink: probe it when it can be probed. */
+static void
+check_sinks(const struct cfg *cfg, PGconn *aux, struct report *r)
+{
+	struct sink_env env = { .cfg = cfg, .dbname = aux ? PQdb(aux) : "" };
+	bool kafka_seen = false, parquet_seen = false;
+
+	for (int i = 0; sink_registry[i] != NULL; i++) {
+		const struct sink_ops *ops = sink_registry[i];
+		struct cdc_err err = { 0 };
+		char info[512] = "";
+
+		kafka_seen = kafka_seen || strcmp(ops->name, "kafka") == 0;
+		parquet_seen = parquet_seen || strcmp(ops->name, "parquet") == 0;
+		if (!ops->enabled(cfg))
+			continue;
+		if (ops->probe == NULL)
+			finding(r, "ok", "sink %s", ops->name);
+		else if (ops->probe(&env, info, sizeof(info), &err) == 0)
+			finding(r, "ok", "sink %s: %s", ops->name, info);
+		else
+			finding(r, "FAIL", "sink %s: %s", ops->name, err.msg);
+	}
+	if (cfg->kafka.enabled && !kafka_seen)
+		finding(r, "FAIL", "sink kafka: not supported yet by this build");
+	if (cfg->parquet.enabled && !parquet_seen)
+		finding(r, "FAIL", "sink parquet: not supported yet by this build");
 }
 
 int
@@ -178,12 +208,7 @@ admin_check(const struct cfg *cfg)
 			finding(&r, "FAIL", "replication connection: %s", err.msg);
 		PQclear(res);
 	}
-	if (cfg->stdout_sink.enabled)
-		finding(&r, "ok", "sink stdout");
-	if (cfg->kafka.enabled)
-		finding(&r, "FAIL", "sink kafka: not supported yet by this build");
-	if (cfg->parquet.enabled)
-		finding(&r, "FAIL", "sink parquet: not supported yet by this build");
+	check_sinks(cfg, aux, &r);
 out:
 	printf("%d failed, %d warnings\n", r.fails, r.warnings);
 	PQfinish(aux);

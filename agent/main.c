@@ -11,6 +11,7 @@
 #include "config.h"
 #include "log.h"
 #include "stream.h"
+#include "../sinks/sink.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
@@ -56,15 +57,24 @@ usage(FILE *f)
 	        PGCDC_VERSION, CFG_DEFAULT_PATH);
 }
 
+static bool
+sink_built(const char *name)
+{
+	for (int i = 0; sink_registry[i] != NULL; i++)
+		if (strcmp(sink_registry[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
 /* Features whose keys are accepted but whose code is not in this build: refuse to
  * run rather than silently ignore them. */
 static const char *
 unsupported(const struct cfg *c)
 {
-	if (c->kafka.enabled)
+	if (c->kafka.enabled && !sink_built("kafka"))
 		return "[sink.kafka]: the Kafka sink is not supported yet by this build; use "
 		       "[sink.stdout] for now";
-	if (c->parquet.enabled)
+	if (c->parquet.enabled && !sink_built("parquet"))
 		return "[sink.parquet]: the Parquet sink is not supported yet by this build; use "
 		       "[sink.stdout] for now";
 	if (c->source.snapshot == CFG_SNAP_ALWAYS)

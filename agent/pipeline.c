@@ -130,7 +130,7 @@ int
 pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 {
 	p->in_txn = true;
-	p->skipping = p->handed_commit != 0 && txn->commit_lsn <= p->handed_commit;
+	p->skipping = !txn->snapshot && p->handed_commit != 0 && txn->commit_lsn <= p->handed_commit;
 	if (p->skipping) {
 		p->skipped++;
 		return 1;

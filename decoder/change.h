@@ -102,8 +102,18 @@ enum cdc_snap_flag {
 	CDC_SNAP_LAST = 2,
 };
 
-/* Transaction coordinates, shared by every change of one transaction. */
+/* Transaction coordinates, shared by every change of one transaction.
+ *
+ * Snapshot rows (SPEC §7) travel in pseudo-transactions with snapshot = true:
+ * xid 0, commit_lsn = end_lsn = the slot's consistent point (or, for a one-off
+ * `pgcdc snapshot`, the WAL position when its snapshot was taken), commit_ts_us =
+ * when the snapshot was taken.  One snapshot is delivered as one or more such
+ * pseudo-transactions (one per table, or per chunk of a table) that all share
+ * that LSN, every change with op 'r'; the very last row of the whole snapshot has
+ * change->snapshot = CDC_SNAP_LAST, the others CDC_SNAP_TRUE.  Sinks must not treat
+ * two snapshot pseudo-transactions with the same LSN as duplicates. */
 struct cdc_txn {
+	bool snapshot;             /* a snapshot pseudo-transaction (see above) */
 	uint32_t xid;
 	cdc_lsn commit_lsn;        /* LSN of the commit record (Begin's final_lsn) */
 	cdc_lsn end_lsn;           /* end of the commit record: what gets acknowledged */

@@ -24,6 +24,7 @@
 #define PGCDC_SINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../decoder/change.h"
@@ -55,6 +56,9 @@ struct sink_ops {
 	/* Push buffered data out and wait up to timeout_ms for durability. */
 	int (*flush)(struct sink *s, int timeout_ms, struct cdc_err *err);
 	void (*close)(struct sink *s);   /* NULL-safe; flush first to keep data */
+	/* Optional (may be NULL): for `pgcdc check`, verify the sink is reachable and
+	 * usable without writing data; fill info with a one-line description. */
+	int (*probe)(const struct sink_env *env, char *info, size_t infocap, struct cdc_err *err);
 };
 
 /* Every sink instance starts with this header. */
