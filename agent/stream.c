@@ -476,23 +476,15 @@ static int
 open_sinks(struct agent *a, struct cdc_err *err)
 {
 	struct sink_env env = { .cfg = a->cfg, .types = a->types, .dbname = a->dbname };
+	int rc = sinks_open(&env, a->sinks, (int) (sizeof(a->sinks) / sizeof(a->sinks[0])),
+	                    &a->nsinks, err);
 
-	for (int i = 0; sink_registry[i] != NULL; i++) {
-		const struct sink_ops *ops = sink_registry[i];
-		struct sink *s;
-
-		if (!ops->enabled(a->cfg))
-			continue;
-		if (a->nsinks == (int) (sizeof(a->sinks) / sizeof(a->sinks[0])))
-			return cdc_errf(err, CDC_ERR_FATAL, "too many sinks");
-		if ((s = ops->open(&env, err)) == NULL)
-			return err->code;
-		a->sinks[a->nsinks++] = s;
-		stats_set_sink(a->stats, a->nsinks - 1, ops->name, 0, 0, NULL);
-		log_info("stream", "sink %s open", ops->name);
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < a->nsinks; i++) {
+		stats_set_sink(a->stats, i, a->sinks[i]->ops->name, 0, 0, NULL);
+		log_info("stream", "sink %s open", a->sinks[i]->ops->name);
 	}
-	if (a->nsinks == 0)
-		return cdc_errf(err, CDC_ERR_CONFIG, "no sink enabled");
 	return 0;
 }
 
@@ -731,8 +723,7 @@ out:
 	if (a.repl != NULL)
 		PQfinish(a.repl);
 	PQfinish(a.aux);
-	for (int i = 0; i < a.nsinks; i++)
-		a.sinks[i]->ops->close(a.sinks[i]);
+	sinks_close(a.sinks, a.nsinks);
 	pipe_free(a.pipe);
 	spill_free(a.spill);
 	dec_free(a.dec);

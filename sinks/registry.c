@@ -9,3 +9,36 @@ const struct sink_ops *const sink_registry[] = {
 	&sink_stdout_ops,
 	NULL,
 };
+
+int
+sinks_open(const struct sink_env *env, struct sink **out, int max, int *n, struct cdc_err *err)
+{
+	*n = 0;
+	for (int i = 0; sink_registry[i] != NULL; i++) {
+		const struct sink_ops *ops = sink_registry[i];
+		struct sink *s;
+
+		if (!ops->enabled(env->cfg))
+			continue;
+		if (*n == max) {
+			sinks_close(out, *n);
+			return cdc_errf(err, CDC_ERR_FATAL, "too many sinks enabled");
+		}
+		if ((s = ops->open(env, err)) == NULL) {
+			sinks_close(out, *n);
+			*n = 0;
+			return err->code ? err->code : CDC_ERR_FATAL;
+		}
+		out[(*n)++] = s;
+	}
+	if (*n == 0)
+		return cdc_errf(err, CDC_ERR_CONFIG, "no sink enabled");
+	return 0;
+}
+
+void
+sinks_close(struct sink **sinks, int n)
+{
+	for (int i = 0; i < n; i++)
+		sinks[i]->ops->close(sinks[i]);
+}

@@ -74,4 +74,10 @@ extern const struct sink_ops sink_stdout_ops;
  * adding its ops there; nothing else changes. */
 extern const struct sink_ops *const sink_registry[];
 
+/* Open every enabled sink, in registry order, into out[0..*n).  On failure the
+ * ones already opened are closed.  Returns 0 or the failing sink's error. */
+int sinks_open(const struct sink_env *env, struct sink **out, int max, int *n,
+               struct cdc_err *err);
+void sinks_close(struct sink **sinks, int n);
+
 #endif
