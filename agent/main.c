@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "config.h"
 #include "log.h"
+#include "snapshot.h"
 #include "stream.h"
 #include "../sinks/sink.h"
 
@@ -77,9 +78,6 @@ unsupported(const struct cfg *c)
 	if (c->parquet.enabled && !sink_built("parquet"))
 		return "[sink.parquet]: the Parquet sink is not supported yet by this build; use "
 		       "[sink.stdout] for now";
-	if (c->source.snapshot == CFG_SNAP_ALWAYS)
-		return "source.snapshot = always: snapshots are not supported yet by this build; set "
-		       "source.snapshot = never";
 	if (c->filter.exclude_columns.n > 0)
 		return "filter.exclude_columns: column filters are not supported yet by this build";
 	if (c->filter.mask_columns.n > 0)
@@ -97,14 +95,18 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *cmd = NULL;
 	char **sets = calloc((size_t) argc + 1, sizeof(char *));
-	int nsets = 0, status = 2;
+	char **tables = calloc((size_t) argc + 1, sizeof(char *));
+	int nsets = 0, ntables = 0, status = 2;
 	bool json = false, accept_gap = false;
 	struct cdc_err err = { 0 };
 	struct cfg *cfg = NULL;
 	struct sigaction sa;
 
-	if (sets == NULL)
+	if (sets == NULL || tables == NULL) {
+		free(sets);
+		free(tables);
 		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -137,10 +139,11 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--accept-gap") == 0) {
 			accept_gap = true;
 		} else if (strcmp(a, "--table") == 0) {
-			if (++i == argc) {
+			if (++i == argc || strchr(argv[i], '.') == NULL) {
 				fprintf(stderr, "pgcdc: --table needs SCHEMA.TABLE\n");
 				goto out;
 			}
+			tables[ntables++] = argv[i];
 		} else if (a[0] == '-') {
 			fprintf(stderr, "pgcdc: unknown option %s (see pgcdc --help)\n", a);
 			goto out;
@@ -157,6 +160,10 @@ main(int argc, char **argv)
 	    strcmp(cmd, "snapshot") != 0 && strcmp(cmd, "drop-slot") != 0) {
 		fprintf(stderr, "pgcdc: unknown command \"%s\" (run, check, status, snapshot, "
 		        "drop-slot; see pgcdc --help)\n", cmd);
+		goto out;
+	}
+	if (ntables > 0 && strcmp(cmd, "snapshot") != 0) {
+		fprintf(stderr, "pgcdc: --table goes with the snapshot command\n");
 		goto out;
 	}
 	if (json && strcmp(cmd, "status") != 0) {
@@ -189,8 +196,14 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "drop-slot") == 0) {
 		status = admin_drop_slot(cfg);
 	} else if (strcmp(cmd, "snapshot") == 0) {
-		log_error("main", "the snapshot command is not supported yet by this build");
-		status = 1;
+		const char *why = unsupported(cfg);
+
+		if (why != NULL) {
+			log_error("main", "%s", why);
+			status = 2;
+			goto out;
+		}
+		status = snapshot_oneoff(cfg, ntables > 0 ? tables : NULL, ntables, &stop_requested);
 	} else {
 		const char *why = unsupported(cfg);
 
@@ -227,5 +240,6 @@ main(int argc, char **argv)
 out:
 	cfg_free(cfg);
 	free(sets);
+	free(tables);
 	return status;
 }

@@ -92,8 +92,10 @@ wait_step(struct pipeline *p, int i, struct cdc_err *err)
 	struct sink *s = p->sinks[i];
 	int rc = s->ops->flush(s, WAIT_SLICE_MS, &ferr);
 
-	if (rc != 0 && rc != CDC_ERR_AGAIN)
+	if (rc != 0 && rc != CDC_ERR_AGAIN) {
+		s->errors++;
 		return cdc_errf(err, rc, "%s", ferr.msg);
+	}
 	if (rc == CDC_ERR_AGAIN) {
 		note_stall(p, i, &ferr);
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -118,8 +120,10 @@ drain_if_needed(struct pipeline *p, struct cdc_err *err)
 			if (p->wait != NULL && (rc = p->wait(p->wait_ctx, err)) != 0)
 				return rc;
 		}
-		if (rc != 0)
+		if (rc != 0) {
+			s->errors++;
 			return rc;
+		}
 		clear_stall(p, i);
 	}
 	p->pending_bytes = 0;
@@ -147,8 +151,10 @@ pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 		}
 		if (rc == 0)
 			clear_stall(p, i);
-		if (rc != 0)
+		if (rc != 0) {
+			s->errors++;
 			return rc;
+		}
 	}
 	return 0;
 }
@@ -282,8 +288,10 @@ pipe_flush(struct pipeline *p, int timeout_ms, struct cdc_err *err)
 				return rc;
 			cdc_err_clear(err);
 		}
-		if (rc != 0)
+		if (rc != 0) {
+			s->errors++;
 			return rc;
+		}
 	}
 	p->pending_bytes = 0;
 	return 0;

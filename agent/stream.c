@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pg.h"
 #include "pipeline.h"
+#include "snapshot.h"
 #include "spill.h"
 #include "stats.h"
 #include "../decoder/decode.h"
@@ -55,6 +56,7 @@ struct agent {
 	int64_t last_state_ms;
 	cdc_lsn state_written;
 	bool in_stream;
+	bool streaming;            /* START_REPLICATION succeeded on repl */
 	size_t cur_msg_len;        /* payload length of the message being decoded */
 	char slot_q[200];          /* quoted slot identifier */
 };
@@ -362,16 +364,59 @@ ensure_publication(struct agent *a, struct cdc_err *err)
 	return 0;
 }
 
-/* Make sure the slot exists, is ours to use, and return where to start. */
+static void
+marker_path(const struct agent *a, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s.snapshot", a->cfg->source.state_dir, a->cfg->source.slot);
+}
+
 static int
-ensure_slot(struct agent *a, cdc_lsn *start, struct cdc_err *err)
+drop_slot(struct agent *a, struct cdc_err *err)
+{
+	const char *params[1] = { a->cfg->source.slot };
+
+	/* a killed agent's walsender may take a moment to notice and release the slot */
+	for (int i = 0; i < 100; i++) {
+		struct pg_slot s;
+		PGresult *res;
+		int rc;
+
+		if ((rc = pg_slot_info(a->aux, a->cfg->source.slot, &s, err)) != 0)
+			return rc;
+		if (!s.exists)
+			return 0;
+		if (!s.active) {
+			res = pg_query(a->aux, "dropping the slot", "SELECT pg_drop_replication_slot($1)",
+			               1, params, err);
+			if (res == NULL)
+				return err->code;
+			PQclear(res);
+			return 0;
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" stays in use by another process: stop it "
+	                "first", a->cfg->source.slot);
+}
+
+/* Make sure the slot exists and is ours to use; return where to start and, when
+ * the slot was just created for a snapshot, the exported snapshot's name. */
+static int
+ensure_slot(struct agent *a, bool first, cdc_lsn *start, char *snapname, size_t snapcap,
+            struct cdc_err *err)
 {
 	const struct cfg *c = a->cfg;
 	struct pg_slot s;
 	PGresult *res;
-	char sql[300];
+	char sql[300], marker[4200];
+	bool interrupted, want_snapshot;
 	int rc;
 
+	snapname[0] = '\0';
+	marker_path(a, marker, sizeof(marker));
+	interrupted = access(marker, F_OK) == 0;
 	if ((rc = pg_slot_info(a->aux, c->source.slot, &s, err)) != 0)
 		return rc;
 	if (s.exists) {
@@ -385,6 +430,22 @@ ensure_slot(struct agent *a, cdc_lsn *start, struct cdc_err *err)
 			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" belongs to database \"%s\", not "
 			                "\"%s\": choose another slot name", c->source.slot, s.database,
 			                a->dbname);
+	}
+	if (interrupted && c->source.snapshot == CFG_SNAP_NEVER) {
+		log_warning("stream", "a previous snapshot did not finish, but source.snapshot = never: "
+		            "not redoing it (%s removed)", marker);
+		unlink(marker);
+		interrupted = false;
+	}
+	if (s.exists && (interrupted || (first && c->source.snapshot == CFG_SNAP_ALWAYS))) {
+		log_info("stream", "%s: dropping slot \"%s\" to take a new snapshot", interrupted ?
+		         "the previous snapshot was interrupted" : "source.snapshot = always",
+		         c->source.slot);
+		if ((rc = drop_slot(a, err)) != 0)
+			return rc;
+		s.exists = false;
+	}
+	if (s.exists) {
 		if (strcmp(s.wal_status, "lost") == 0)
 			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" has been invalidated (wal_status "
 			                "lost): the WAL it needed was removed and changes were lost; drop "
@@ -392,12 +453,9 @@ ensure_slot(struct agent *a, cdc_lsn *start, struct cdc_err *err)
 		*start = s.confirmed_flush;
 		return 0;
 	}
-	if (c->source.snapshot == CFG_SNAP_INITIAL)
-		return cdc_errf(err, CDC_ERR_CONFIG, "slot \"%s\" does not exist and source.snapshot = "
-		                "initial, but initial snapshots are not supported yet by this build: set "
-		                "source.snapshot = never to stream changes from now on", c->source.slot);
-	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT",
-	         a->slot_q);
+	want_snapshot = c->source.snapshot != CFG_SNAP_NEVER;
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", a->slot_q,
+	         want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
 	res = pg_query(a->repl, "creating the replication slot", sql, 0, NULL, err);
 	if (res == NULL)
 		return err->code;
@@ -405,9 +463,52 @@ ensure_slot(struct agent *a, cdc_lsn *start, struct cdc_err *err)
 		PQclear(res);
 		return cdc_errf(err, CDC_ERR_PROTO, "CREATE_REPLICATION_SLOT returned an unexpected result");
 	}
+	if (want_snapshot && !PQgetisnull(res, 0, 2))
+		snprintf(snapname, snapcap, "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
-	log_info("stream", "created replication slot \"%s\" (pgoutput) at " CDC_LSN_FMT,
-	         c->source.slot, CDC_LSN_ARGS(*start));
+	log_info("stream", "created replication slot \"%s\" (pgoutput) at " CDC_LSN_FMT "%s",
+	         c->source.slot, CDC_LSN_ARGS(*start), snapname[0] ? ", with a snapshot" : "");
+	return 0;
+}
+
+/* The initial snapshot, between slot creation and START_REPLICATION: rows up to
+ * the slot's consistent point, streaming continues right after it. */
+static int
+initial_snapshot(struct agent *a, const char *snapname, cdc_lsn lsn, struct cdc_err *err)
+{
+	struct snap_opts o = {
+		.cfg = a->cfg, .snapshot_name = snapname, .lsn = lsn, .types = a->types,
+		.pipe = a->pipe, .stats = a->stats, .stop = a->stop,
+	};
+	char marker[4200], line[64];
+	struct timespec now;
+	FILE *f;
+	int rc;
+
+	marker_path(a, marker, sizeof(marker));
+	f = fopen(marker, "w");
+	snprintf(line, sizeof(line), CDC_LSN_FMT "\n", CDC_LSN_ARGS(lsn));
+	if (f == NULL || fputs(line, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		if (f != NULL)
+			fclose(f);
+		return cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", marker,
+		                strerror(errno));
+	}
+	fclose(f);
+	clock_gettime(CLOCK_REALTIME, &now);
+	o.ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if ((rc = snapshot_copy(&o, err)) != 0)
+		return rc;
+	/* the snapshot counts only once every sink has made it durable */
+	while ((rc = pipe_flush(a->pipe, 1000, err)) == CDC_ERR_AGAIN) {
+		cdc_err_clear(err);
+		if (*a->stop)
+			return cdc_errf(err, CDC_ERR_AGAIN, "stopped while the sinks flushed the snapshot");
+	}
+	if (rc != 0)
+		return rc;
+	if (unlink(marker) != 0)
+		return cdc_errf(err, CDC_ERR_IO, "cannot remove %s: %s", marker, strerror(errno));
 	return 0;
 }
 
@@ -488,11 +589,13 @@ open_sinks(struct agent *a, struct cdc_err *err)
 	return 0;
 }
 
-/* Open the session: both connections, publication, slot, START_REPLICATION. */
+/* Open the session: both connections, publication, slot (and the initial
+ * snapshot when the slot is new), START_REPLICATION. */
 static int
 session_open(struct agent *a, bool first, struct cdc_err *err)
 {
 	cdc_lsn start = 0, acked = 0;
+	char snapname[128];
 	struct pipe_stats st;
 	int rc;
 
@@ -505,26 +608,27 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		return rc;
 	if (first && (rc = ensure_publication(a, err)) != 0)
 		return rc;
-	if ((rc = ensure_slot(a, &start, err)) != 0)
-		return rc;
-	if (a->pipe != NULL) {
-		pipe_stats(a->pipe, &st);
-		acked = st.acked;
-	}
-	if (acked > start)
-		start = acked;
-	if ((rc = start_replication(a, start, err)) != 0)
-		return rc;
-	stats_set_backend_pid(a->stats, PQbackendPID(a->repl));
-	stats_set_state(a->stats, STATS_STREAMING);
 	if (a->pipe == NULL) {
 		/* sinks need the database name, known once connected */
 		if ((rc = open_sinks(a, err)) != 0)
 			return rc;
-		a->pipe = pipe_new(a->sinks, a->nsinks, a->cfg->source.max_inflight, start, stream_wait, a);
+		a->pipe = pipe_new(a->sinks, a->nsinks, a->cfg->source.max_inflight, 0, stream_wait, a);
 		if (a->pipe == NULL)
 			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 	}
+	if ((rc = ensure_slot(a, first, &start, snapname, sizeof(snapname), err)) != 0)
+		return rc;
+	if (snapname[0] != '\0' && (rc = initial_snapshot(a, snapname, start, err)) != 0)
+		return rc;
+	pipe_stats(a->pipe, &st);
+	acked = st.acked;
+	if (acked > start)
+		start = acked;
+	if ((rc = start_replication(a, start, err)) != 0)
+		return rc;
+	a->streaming = true;
+	stats_set_backend_pid(a->stats, PQbackendPID(a->repl));
+	stats_set_state(a->stats, STATS_STREAMING);
 	a->received = start;
 	a->sent_flush = start;
 	a->last_status_ms = mono_ms();
@@ -539,6 +643,7 @@ session_close(struct agent *a)
 	dec_reset(a->dec);
 	spill_reset(a->spill);
 	a->in_stream = false;
+	a->streaming = false;
 	PQfinish(a->repl);
 	a->repl = NULL;
 }
@@ -646,7 +751,7 @@ shutdown_flush(struct agent *a)
 	if (pipe_flush(a->pipe, 30000, &err) != 0)
 		log_warning("stream", "sinks did not finish flushing: %s", err.msg);
 	cdc_err_clear(&err);
-	if (a->repl != NULL && PQstatus(a->repl) == CONNECTION_OK) {
+	if (a->repl != NULL && a->streaming && PQstatus(a->repl) == CONNECTION_OK) {
 		if (send_status(a, false, &err) != 0)
 			log_warning("stream", "final status update failed: %s", err.msg);
 	}
@@ -689,11 +794,12 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, volatile sig_atomic_t
 			first = false;
 			backoff = BACKOFF_MIN_MS;
 			rc = loop(&a, &err);
-			if (rc == 0 || *stop) {
-				shutdown_flush(&a);
-				status = 0;
-				goto out;
-			}
+		}
+		if (rc == 0 || *stop) {
+			/* asked to stop (an interrupted snapshot is redone at the next start) */
+			shutdown_flush(&a);
+			status = 0;
+			goto out;
 		}
 		if (rc != CDC_ERR_CONN || first) {
 			/* configuration, privilege, protocol, sink errors: not retried; nor is
