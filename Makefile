@@ -4,10 +4,19 @@
 #   make SANITIZE=1 check   the same under ASan+UBSan (objects in build/san)
 #   make demo            end-to-end demo on a throwaway PostgreSQL
 #   make install PREFIX=/usr DESTDIR=...
+#   make deb             build/pgcdc_<version>_<arch>.deb (packaging/debian, built in build/deb)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+# install locations (GNU names); the configuration goes to /etc when PREFIX is /usr
+BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share
+MANDIR    ?= $(DATADIR)/man
+DOCDIR    ?= $(DATADIR)/doc/pgcdc
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# systemd units are installed only when this is set (debian/rules: /lib/systemd/system)
+SYSTEMDUNITDIR ?=
 CC        ?= cc
 PKGS      := libpq jansson rdkafka libprotobuf-c libzstd snappy libmicrohttpd
 TEST_PKGS := cmocka
@@ -92,9 +101,46 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@PGCDC_BUILD=$(BUILD) tests/tools/demo.sh
 
+# Examples written by other parts of the tree are installed when they exist.
 install: $(BUILD)/pgcdc
-	install -D -m 0755 $(BUILD)/pgcdc $(DESTDIR)$(PREFIX)/bin/pgcdc
-	install -D -m 0644 agent.conf.example $(DESTDIR)$(PREFIX)/share/doc/pgcdc/agent.conf.example
+	install -D -m 0755 $(BUILD)/pgcdc $(DESTDIR)$(BINDIR)/pgcdc
+	install -D -m 0644 packaging/man/pgcdc.1 $(DESTDIR)$(MANDIR)/man1/pgcdc.1
+	$(if $(PROTO),install -D -m 0644 $(PROTO) $(DESTDIR)$(DATADIR)/pgcdc/pgcdc.proto)
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 agent.conf.example $(DESTDIR)$(DOCDIR)/examples/agent.conf.example
+	for f in docs/examples/hooks/*; do [ ! -f "$$f" ] || \
+		install -D -m 0755 "$$f" "$(DESTDIR)$(DOCDIR)/examples/hooks/$${f##*/}" || exit 1; done
+	[ ! -f docs/examples/prometheus-rules.yml ] || \
+		install -D -m 0644 docs/examples/prometheus-rules.yml $(DESTDIR)$(DOCDIR)/examples/prometheus-rules.yml
+	@# the live configuration: installed when absent, never overwritten
+	if [ -e "$(DESTDIR)$(SYSCONFDIR)/pgcdc/agent.conf" ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/pgcdc/agent.conf"; \
+	else install -D -m 0644 agent.conf.example "$(DESTDIR)$(SYSCONFDIR)/pgcdc/agent.conf"; fi
+	[ -z "$(SYSTEMDUNITDIR)" ] || for u in packaging/systemd/*.service; do \
+		install -d "$(DESTDIR)$(SYSTEMDUNITDIR)" && \
+		sed -e 's|/usr/bin/pgcdc|$(BINDIR)/pgcdc|g' -e 's|/etc/pgcdc/|$(SYSCONFDIR)/pgcdc/|g' "$$u" \
+			>"$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}" && \
+		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}" || exit 1; done
+
+# The Debian package, from a copy of the tree (never the tree itself): the sources without
+# build/ and .git, plus packaging/debian as debian/, built with dpkg-buildpackage in
+# build/deb; the .deb is copied to build/. The changelog's upstream version must match VERSION.
+DEB_STAGE := build/deb
+DEB_SRC   := $(DEB_STAGE)/pgcdc-$(VERSION)
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 2; }
+	@v=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version) && [ "$${v%-*}" = "$(VERSION)" ] || \
+		{ echo "make deb: packaging/debian/changelog has version $$v, the Makefile $(VERSION): add a changelog entry" >&2; exit 2; }
+	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./debian --exclude=./node_modules --exclude=./tmp . | \
+		tar -xf - -C $(DEB_SRC)
+	cp -R packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SANITIZE \
+		dpkg-buildpackage -b -us -uc -Jauto
+	rm -f build/pgcdc_*.deb
+	cp $(DEB_STAGE)/pgcdc_*.deb build/
+	@ls -l build/pgcdc_*.deb
 
 clean:
 	rm -rf build

@@ -116,7 +116,10 @@ struct cdc_txn {
 	bool snapshot;             /* a snapshot pseudo-transaction (see above) */
 	uint32_t xid;
 	cdc_lsn commit_lsn;        /* LSN of the commit record (Begin's final_lsn) */
-	cdc_lsn end_lsn;           /* end of the commit record: what gets acknowledged */
+	cdc_lsn end_lsn;           /* end of the commit record: what gets acknowledged.  Known
+	                            * only at commit for protocol-1 transactions (0 while their
+	                            * changes are written), set from the start for replayed
+	                            * streamed ones: sinks must read it in commit(), not write() */
 	int64_t commit_ts_us;      /* commit time, microseconds since Unix epoch */
 	cdc_lsn prev_commit_lsn;   /* commit LSN of the previous transaction (source.sequence) */
 };

@@ -16,7 +16,8 @@ struct pgo_parser {
 	struct cdc_value oldvals[PGO_MAX_COLS];
 	struct cdc_value newvals[PGO_MAX_COLS];
 	struct pgo_relcol cols[PGO_MAX_COLS];
-	uint32_t relids[PGO_MAX_COLS];
+	uint32_t *relids;        /* Truncate's relation list: one statement may name any number */
+	size_t relcap;
 };
 
 struct cur {
@@ -199,6 +200,9 @@ pgo_parser_new(void)
 void
 pgo_parser_free(struct pgo_parser *p)
 {
+	if (p == NULL)
+		return;
+	free(p->relids);
 	free(p);
 }
 
@@ -312,8 +316,18 @@ pgo_parse(struct pgo_parser *p, const uint8_t *buf, size_t len, bool in_stream,
 			m.xid = get32(&c, "xid");
 		n = get32(&c, "relation count");
 		m.u.truncate.flags = get8(&c, "truncate flags");
-		if (!c.bad && n > PGO_MAX_COLS)
-			cur_fail(&c, "relation count (too many)");
+		/* bounded by what the message can hold: 4 bytes per relation oid */
+		if (!c.bad && n > (c.len - c.pos) / 4)
+			cur_fail(&c, "relation count (more than the message holds)");
+		if (!c.bad && n > p->relcap) {
+			uint32_t *r = realloc(p->relids, (size_t) n * sizeof(*r));
+
+			if (r == NULL)
+				return cdc_errf(err, CDC_ERR_NOMEM, "pgoutput: out of memory for a Truncate "
+				                "of %u relations", n);
+			p->relids = r;
+			p->relcap = n;
+		}
 		for (uint32_t i = 0; i < n && !c.bad; i++)
 			p->relids[i] = get32(&c, "relation oid");
 		m.u.truncate.nrels = c.bad ? 0 : (int) n;
