@@ -12,6 +12,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "stream.h"
+#include "../monitor/monitor.h"
 #include "../sinks/sink.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -85,8 +86,6 @@ unsupported(const struct cfg *c)
 	if (c->filter.include_tables.n > 0)
 		return "filter.include_tables: table filters are not supported yet by this build; "
 		       "restrict the publication instead (source.tables)";
-	if (c->monitor.alert_command != NULL && c->monitor.alert_command[0] != '\0')
-		return "monitor.alert_command: alert hooks are not supported yet by this build";
 	return NULL;
 }
 
@@ -212,11 +211,6 @@ main(int argc, char **argv)
 			status = 2;
 			goto out;
 		}
-		(void) accept_gap;
-		if (cfg->monitor.metrics_listen != NULL && cfg->monitor.metrics_listen[0] != '\0')
-			log_warning("main", "monitor.metrics_listen = %s: the metrics endpoint is not "
-			            "supported yet by this build; nothing listens there",
-			            cfg->monitor.metrics_listen);
 		{
 			char *red = cfg_conninfo_redacted(cfg->source.conninfo);
 
@@ -227,13 +221,24 @@ main(int argc, char **argv)
 		}
 		{
 			struct cdc_stats *stats = stats_new();
+			struct monitor *mon;
 
 			if (stats == NULL) {
 				log_error("main", "out of memory");
 				status = 1;
 				goto out;
 			}
-			status = stream_run(cfg, stats, &stop_requested, &reopen_requested);
+			/* the monitor (and /metrics) run beside the replication thread; a
+			 * metrics_listen that cannot be bound stops pgcdc before it streams */
+			mon = monitor_start(cfg, stats, &err);
+			if (mon == NULL) {
+				log_error("main", "%s", err.msg);
+				stats_free(stats);
+				status = 1;
+				goto out;
+			}
+			status = stream_run(cfg, stats, accept_gap, &stop_requested, &reopen_requested);
+			monitor_stop(mon);
 			stats_free(stats);
 		}
 	}

@@ -38,6 +38,7 @@ struct agent {
 	const struct cfg *cfg;
 	struct cdc_stats *stats;
 	volatile sig_atomic_t *stop;
+	bool accept_gap;           /* --accept-gap */
 	PGconn *repl;
 	PGconn *aux;
 	struct dec *dec;
@@ -53,7 +54,6 @@ struct agent {
 	cdc_lsn sent_flush;        /* last flush position reported to the server */
 	int64_t last_status_ms;
 	int64_t last_heartbeat_ms;
-	int64_t last_state_ms;
 	cdc_lsn state_written;
 	bool in_stream;
 	bool streaming;            /* START_REPLICATION succeeded on repl */
@@ -85,17 +85,49 @@ quote_ident(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-/* ---- state file: the last acknowledged position, for gap detection ---- */
+/* ---- state file: the last acknowledged position, for gap detection ----
+ *
+ * Written (and fsynced) BEFORE a status update tells the server a newer flush
+ * position, so the slot's confirmed_flush_lsn can never be ahead of what pgcdc
+ * recorded as delivered: if it is at the next start, something else moved it. */
 
 static void
+state_path(const struct agent *a, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s.lsn", a->cfg->source.state_dir, a->cfg->source.slot);
+}
+
+/* The recorded position; 0 when there is no state file. */
+static cdc_lsn
+state_read(const struct agent *a)
+{
+	char path[4096], line[64] = "";
+	cdc_lsn lsn = 0;
+	FILE *f;
+
+	state_path(a, path, sizeof(path));
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (pg_parse_lsn(line, &lsn) != 0)
+			lsn = 0;
+	}
+	fclose(f);
+	return lsn;
+}
+
+/* Returns 0, or -1 (logged) when the position could not be recorded. */
+static int
 state_write(struct agent *a, cdc_lsn lsn)
 {
 	char path[4096], tmp[4200], line[64];
 	int fd, n;
 
 	if (lsn == a->state_written)
-		return;
-	snprintf(path, sizeof(path), "%s/%s.lsn", a->cfg->source.state_dir, a->cfg->source.slot);
+		return 0;
+	state_path(a, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	n = snprintf(line, sizeof(line), CDC_LSN_FMT "\n", CDC_LSN_ARGS(lsn));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -103,14 +135,15 @@ state_write(struct agent *a, cdc_lsn lsn)
 		log_warning("state", "cannot record position in %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return;
+		return -1;
 	}
 	close(fd);
 	if (rename(tmp, path) != 0) {
 		log_warning("state", "cannot rename %s: %s", tmp, strerror(errno));
-		return;
+		return -1;
 	}
 	a->state_written = lsn;
+	return 0;
 }
 
 /* ---- status updates ---- */
@@ -124,6 +157,9 @@ send_status(struct agent *a, bool reply, struct cdc_err *err)
 
 	if ((rc = pipe_poll(a->pipe, &ack, err)) != 0)
 		return rc;
+	/* record first, then tell the server: never confirm what is not recorded */
+	if (ack > a->state_written && state_write(a, ack) != 0)
+		ack = a->state_written > a->sent_flush ? a->state_written : a->sent_flush;
 	write_pos = a->received > ack ? a->received : ack;
 	msg[0] = 'r';
 	pg_put64(msg + 1, write_pos);          /* write */
@@ -143,10 +179,6 @@ send_status(struct agent *a, bool reply, struct cdc_err *err)
 	for (int i = 0; i < a->nsinks; i++)
 		stats_set_sink(a->stats, i, a->sinks[i]->ops->name, a->sinks[i]->records,
 		               a->sinks[i]->errors, pipe_sink_stall(a->pipe, i));
-	if (ack != a->state_written && a->last_status_ms - a->last_state_ms >= 1000) {
-		state_write(a, ack);
-		a->last_state_ms = a->last_status_ms;
-	}
 	return 0;
 }
 
@@ -404,8 +436,8 @@ drop_slot(struct agent *a, struct cdc_err *err)
 /* Make sure the slot exists and is ours to use; return where to start and, when
  * the slot was just created for a snapshot, the exported snapshot's name. */
 static int
-ensure_slot(struct agent *a, bool first, cdc_lsn *start, char *snapname, size_t snapcap,
-            struct cdc_err *err)
+ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *snapname,
+            size_t snapcap, struct cdc_err *err)
 {
 	const struct cfg *c = a->cfg;
 	struct pg_slot s;
@@ -415,6 +447,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, char *snapname, size_t 
 	int rc;
 
 	snapname[0] = '\0';
+	*created = false;
 	marker_path(a, marker, sizeof(marker));
 	interrupted = access(marker, F_OK) == 0;
 	if ((rc = pg_slot_info(a->aux, c->source.slot, &s, err)) != 0)
@@ -466,6 +499,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, char *snapname, size_t 
 	if (want_snapshot && !PQgetisnull(res, 0, 2))
 		snprintf(snapname, snapcap, "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
+	*created = true;
 	log_info("stream", "created replication slot \"%s\" (pgoutput) at " CDC_LSN_FMT "%s",
 	         c->source.slot, CDC_LSN_ARGS(*start), snapname[0] ? ", with a snapshot" : "");
 	return 0;
@@ -589,12 +623,44 @@ open_sinks(struct agent *a, struct cdc_err *err)
 	return 0;
 }
 
+/* SPEC §5: refuse to stream across changes that were never delivered. */
+static int
+gap_check(struct agent *a, bool created, bool snapshot, cdc_lsn confirmed, struct cdc_err *err)
+{
+	cdc_lsn recorded = state_read(a);
+	char why[600] = "";
+
+	if (recorded == 0 || snapshot)
+		return 0;   /* first start, or a snapshot is re-establishing the whole state */
+	if (created)
+		snprintf(why, sizeof(why), "slot \"%s\" did not exist and was created anew at "
+		         CDC_LSN_FMT ", but pgcdc had delivered up to " CDC_LSN_FMT " from an earlier "
+		         "slot of that name: changes made in between were lost", a->cfg->source.slot,
+		         CDC_LSN_ARGS(confirmed), CDC_LSN_ARGS(recorded));
+	else if (confirmed > recorded)
+		snprintf(why, sizeof(why), "slot \"%s\" is confirmed up to " CDC_LSN_FMT " but pgcdc "
+		         "recorded delivery only up to " CDC_LSN_FMT ": the slot was advanced or "
+		         "recreated behind pgcdc's back, and changes in between were never delivered",
+		         a->cfg->source.slot, CDC_LSN_ARGS(confirmed), CDC_LSN_ARGS(recorded));
+	else
+		return 0;
+	if (a->accept_gap) {
+		log_warning("stream", "%s; streaming anyway (--accept-gap)", why);
+		return 0;
+	}
+	return cdc_errf(err, CDC_ERR_FATAL, "%s. To recover, re-snapshot (source.snapshot = always "
+	                "for one start, or `pgcdc snapshot`), then start with --accept-gap; or "
+	                "remove %s/%s.lsn if this is intended", why, a->cfg->source.state_dir,
+	                a->cfg->source.slot);
+}
+
 /* Open the session: both connections, publication, slot (and the initial
  * snapshot when the slot is new), START_REPLICATION. */
 static int
 session_open(struct agent *a, bool first, struct cdc_err *err)
 {
 	cdc_lsn start = 0, acked = 0;
+	bool created = false;
 	char snapname[128];
 	struct pipe_stats st;
 	int rc;
@@ -616,7 +682,9 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		if (a->pipe == NULL)
 			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 	}
-	if ((rc = ensure_slot(a, first, &start, snapname, sizeof(snapname), err)) != 0)
+	if ((rc = ensure_slot(a, first, &start, &created, snapname, sizeof(snapname), err)) != 0)
+		return rc;
+	if (first && (rc = gap_check(a, created, snapname[0] != '\0', start, err)) != 0)
 		return rc;
 	if (snapname[0] != '\0' && (rc = initial_snapshot(a, snapname, start, err)) != 0)
 		return rc;
@@ -762,10 +830,10 @@ shutdown_flush(struct agent *a)
 }
 
 int
-stream_run(const struct cfg *cfg, struct cdc_stats *stats, volatile sig_atomic_t *stop,
-           volatile sig_atomic_t *reopen)
+stream_run(const struct cfg *cfg, struct cdc_stats *stats, bool accept_gap,
+           volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen)
 {
-	struct agent a = { .cfg = cfg, .stats = stats, .stop = stop };
+	struct agent a = { .cfg = cfg, .stats = stats, .stop = stop, .accept_gap = accept_gap };
 	struct cdc_err err = { 0 };
 	char spilldir[4096];
 	int64_t backoff = BACKOFF_MIN_MS;

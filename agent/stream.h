@@ -13,8 +13,9 @@
 
 /* Stream until *stop becomes non-zero (then flush, acknowledge, return 0) or a fatal
  * error (return 1 with the error logged).  reopen is set by SIGHUP.  stats: where
- * progress is published for the monitor (borrowed). */
-int stream_run(const struct cfg *cfg, struct cdc_stats *stats, volatile sig_atomic_t *stop,
-               volatile sig_atomic_t *reopen);
+ * progress is published for the monitor (borrowed).  accept_gap: stream even when
+ * the slot moved past what pgcdc recorded as delivered (SPEC §5). */
+int stream_run(const struct cfg *cfg, struct cdc_stats *stats, bool accept_gap,
+               volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen);
 
 #endif

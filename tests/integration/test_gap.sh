@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Gap detection (SPEC §5): when the slot was advanced, or dropped and recreated,
+# behind pgcdc's back, changes were lost; pgcdc refuses to stream (exit 1) and says
+# how to recover, unless started with --accept-gap.  Ordinary restarts, clean or
+# kill -9, never trip it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent.sh"
+
+pg_start
+psql_q "CREATE TABLE g (id int PRIMARY KEY); CREATE PUBLICATION pgcdc FOR ALL TABLES"
+run_fg() {   # run_fg NAME ARGS: the agent in the foreground for a few seconds
+	local name=$1
+	shift
+	local -a base
+	mapfile -t base < <(agent_args)
+	set +e
+	timeout --preserve-status -s TERM 6 "$PGCDC_BIN" "${base[@]}" "$@" >>"$PG_TMP/$name.out" 2>"$PG_TMP/fg.log"
+	RC=$?
+	set -e
+}
+
+agent_start a
+psql_q "INSERT INTO g SELECT generate_series(1, 100)"
+wait_caught_up 30
+agent_stop KILL
+psql_q "INSERT INTO g SELECT generate_series(101, 200)"
+agent_start a
+wait_caught_up 30
+agent_stop TERM
+t_eq "restart after kill -9: no gap reported, streaming resumed" 200 \
+	"$(jq -r .after.id "$PG_TMP/a.out" | sort -u | wc -l)"
+t_eq "recorded position equals the slot's" "$(slot_confirmed)" "$(cat "$PG_TMP/state/pgcdc.lsn")"
+
+# 1. the slot advanced past undelivered changes
+psql_q "INSERT INTO g SELECT generate_series(201, 300)"
+psql_q "SELECT pg_replication_slot_advance('pgcdc', pg_current_wal_lsn())" >/dev/null
+run_fg b
+t_eq "advanced slot: exit 1" 1 "$RC"
+grep -q 'slot "pgcdc" is confirmed up to .* but pgcdc recorded delivery only up to .*never delivered' "$PG_TMP/fg.log" \
+	&& t_ok "advanced slot: the message explains the loss" || t_fail "advanced message" "$(cat "$PG_TMP/fg.log")"
+grep -q "re-snapshot" "$PG_TMP/fg.log" && t_ok "advanced slot: the message says how to recover" \
+	|| t_fail "recover hint" "$(cat "$PG_TMP/fg.log")"
+t_eq "advanced slot: nothing streamed" 0 "$(wc -l <"$PG_TMP/b.out")"
+
+run_fg b --accept-gap
+t_eq "--accept-gap: streams (stopped by TERM, exit 0)" 0 "$RC"
+grep -q "streaming anyway (--accept-gap)" "$PG_TMP/fg.log" && t_ok "--accept-gap: warns" \
+	|| t_fail "accept-gap warning" "$(cat "$PG_TMP/fg.log")"
+run_fg b
+t_eq "after --accept-gap: the next start is clean" 0 "$RC"
+
+# 2. the slot dropped and recreated
+psql_q "SELECT pg_drop_replication_slot('pgcdc')" >/dev/null
+psql_q "INSERT INTO g SELECT generate_series(301, 400)"
+run_fg c
+t_eq "dropped slot: exit 1" 1 "$RC"
+grep -q 'did not exist and was created anew' "$PG_TMP/fg.log" \
+	&& t_ok "dropped slot: the message explains the loss" || t_fail "dropped message" "$(cat "$PG_TMP/fg.log")"
+run_fg c
+t_eq "dropped slot: still refused on the next start" 1 "$RC"
+
+# 3. a new snapshot re-establishes the state: no gap
+run_fg d --set source.snapshot=always
+t_eq "snapshot = always after a gap: streams" 0 "$RC"
+t_eq "snapshot = always: the table is re-read" 400 "$(grep -c '"op":"r"' "$PG_TMP/d.out" || true)"
+t_summary
