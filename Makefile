@@ -9,12 +9,13 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-# install locations (GNU names); the configuration goes to /etc when PREFIX is /usr
+# install locations (GNU names); the configuration goes to /etc/pgcdc whatever PREFIX is,
+# since that is where pgcdc looks without -c
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share
 MANDIR    ?= $(DATADIR)/man
 DOCDIR    ?= $(DATADIR)/doc/pgcdc
-SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSCONFDIR ?= /etc
 # systemd units are installed only when this is set (debian/rules: /lib/systemd/system)
 SYSTEMDUNITDIR ?=
 CC        ?= cc
