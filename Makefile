@@ -19,7 +19,7 @@ SYSCONFDIR ?= /etc
 # systemd units are installed only when this is set (debian/rules: /lib/systemd/system)
 SYSTEMDUNITDIR ?=
 CC        ?= cc
-PKGS      := libpq jansson rdkafka libprotobuf-c libzstd snappy libmicrohttpd
+PKGS      := libpq jansson rdkafka libprotobuf-c libzstd snappy libmicrohttpd libcrypto
 TEST_PKGS := cmocka
 
 ifeq ($(SANITIZE),1)

@@ -79,13 +79,6 @@ unsupported(const struct cfg *c)
 	if (c->parquet.enabled && !sink_built("parquet"))
 		return "[sink.parquet]: the Parquet sink is not supported yet by this build; use "
 		       "[sink.stdout] for now";
-	if (c->filter.exclude_columns.n > 0)
-		return "filter.exclude_columns: column filters are not supported yet by this build";
-	if (c->filter.mask_columns.n > 0)
-		return "filter.mask_columns: column masking is not supported yet by this build";
-	if (c->filter.include_tables.n > 0)
-		return "filter.include_tables: table filters are not supported yet by this build; "
-		       "restrict the publication instead (source.tables)";
 	return NULL;
 }
 

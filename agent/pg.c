@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "pg.h"
 
 #define SESSION_OPTIONS "-c DateStyle=ISO -c IntervalStyle=iso_8601 -c TimeZone=UTC " \
@@ -279,4 +280,63 @@ pg_now_pgtime(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - CDC_PG_EPOCH_OFFSET_US;
+}
+
+static int
+validate_list(PGconn *conn, const struct cfg_list *l, const char *key, bool columns,
+              struct cdc_err *err)
+{
+	for (int i = 0; i < l->n; i++) {
+		const char *item = l->items[i], *params[3];
+		char schema[256], table[256], column[256];
+		const char *d1 = strchr(item, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+		PGresult *res;
+		bool found;
+
+		if (d1 == NULL || (columns && d2 == NULL))
+			return cdc_errf(err, CDC_ERR_CONFIG, "filter.%s: \"%s\" is not %s", key, item,
+			                columns ? "schema.table.column" : "schema.table");
+		snprintf(schema, sizeof(schema), "%.*s", (int) (d1 - item), item);
+		if (columns) {
+			snprintf(table, sizeof(table), "%.*s", (int) (d2 - d1 - 1), d1 + 1);
+			snprintf(column, sizeof(column), "%s", d2 + 1);
+		} else {
+			snprintf(table, sizeof(table), "%s", d1 + 1);
+			column[0] = '\0';
+		}
+		params[0] = schema;
+		params[1] = table;
+		params[2] = column;
+		res = pg_query(conn, "checking [filter]",
+		    "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		    "WHERE n.nspname = $1 AND c.relname = $2), "
+		    "EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
+		    "AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped)", 3, params, err);
+		if (res == NULL)
+			return err->code;
+		found = PQgetvalue(res, 0, columns ? 1 : 0)[0] == 't';
+		if (!found && columns && PQgetvalue(res, 0, 0)[0] != 't')
+			cdc_errf(err, CDC_ERR_CONFIG, "filter.%s: table %s.%s does not exist (item \"%s\")",
+			         key, schema, table, item);
+		else if (!found)
+			cdc_errf(err, CDC_ERR_CONFIG, "filter.%s: %s \"%s\" does not exist in database "
+			         "\"%s\"", key, columns ? "column" : "table", item, PQdb(conn));
+		PQclear(res);
+		if (!found)
+			return err->code;
+	}
+	return 0;
+}
+
+int
+pg_validate_filters(PGconn *conn, const struct cfg *cfg, struct cdc_err *err)
+{
+	int rc;
+
+	if ((rc = validate_list(conn, &cfg->filter.exclude_columns, "exclude_columns", true, err)) != 0 ||
+	    (rc = validate_list(conn, &cfg->filter.mask_columns, "mask_columns", true, err)) != 0 ||
+	    (rc = validate_list(conn, &cfg->filter.include_tables, "include_tables", false, err)) != 0)
+		return rc;
+	return 0;
 }

@@ -61,6 +61,11 @@ int pg_load_types(PGconn *conn, struct cdc_types *types, const struct cdc_rel *r
 /* Set rel's record-key columns to its primary key, when it has one. */
 int pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
 
+/* Check that every table and column [filter] names exists; the message names
+ * the first that does not. */
+struct cfg;
+int pg_validate_filters(PGconn *conn, const struct cfg *cfg, struct cdc_err *err);
+
 /* Replication protocol (CopyBoth) framing. */
 void pg_put64(uint8_t *p, uint64_t v);
 uint64_t pg_get64(const uint8_t *p);

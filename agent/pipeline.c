@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "filter.h"
 #include "pipeline.h"
 
 #define WAIT_SLICE_MS 200
@@ -16,6 +17,7 @@ struct pipeline {
 	int64_t max_inflight;
 	pipe_wait_fn wait;
 	void *wait_ctx;
+	struct filter *filter;
 
 	bool in_txn;
 	bool skipping;            /* the open transaction is a resend: ignore it */
@@ -159,11 +161,25 @@ pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 	return 0;
 }
 
+void
+pipe_set_filter(struct pipeline *p, struct filter *f)
+{
+	p->filter = f;
+}
+
 int
 pipe_change(struct pipeline *p, const struct cdc_change *ch, size_t bytes, struct cdc_err *err)
 {
+	int frc;
+
 	if (p->skipping)
 		return 0;
+	if (p->filter != NULL) {
+		if ((frc = filter_apply(p->filter, ch, &ch, err)) < 0)
+			return frc;
+		if (frc == 1)
+			return 0;   /* a table the filter leaves out */
+	}
 	for (int i = 0; i < p->nsinks; i++) {
 		struct sink *s = p->sinks[i];
 		int rc;

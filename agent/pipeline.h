@@ -37,6 +37,11 @@ struct pipeline *pipe_new(struct sink **sinks, int n, int64_t max_inflight, cdc_
                           pipe_wait_fn wait, void *wait_ctx);
 void pipe_free(struct pipeline *p);
 
+/* Apply filter (borrowed; NULL = none) to every change before the sinks see it:
+ * changes of tables it excludes are dropped, columns removed or masked. */
+struct filter;
+void pipe_set_filter(struct pipeline *p, struct filter *f);
+
 /* Transaction flow.  pipe_begin returns 1 when the transaction was already handed
  * to the sinks (resent after a reconnect): then its changes and commit are ignored. */
 int pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "filter.h"
 #include "snapshot.h"
 #include "log.h"
 #include "pg.h"
@@ -637,6 +638,7 @@ snapshot_oneoff(const struct cfg *cfg, char *const *tables, int ntables,
 	struct cdc_types *types = types_new();
 	struct cdc_stats *stats = stats_new();
 	struct pipeline *pipe = NULL;
+	struct filter *filter = NULL;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
 	struct snap_opts o = { .cfg = cfg, .tables = tables, .ntables = ntables };
@@ -647,8 +649,11 @@ snapshot_oneoff(const struct cfg *cfg, char *const *tables, int ntables,
 		goto out;
 	}
 	conn = pg_connect(cfg->source.conninfo, false, &err);
-	if (conn == NULL) {
+	if (conn == NULL || pg_validate_filters(conn, cfg, &err) != 0 ||
+	    (filter = filter_new(cfg, &err)) == NULL) {
 		log_error("snapshot", "%s", err.msg);
+		if (err.code == CDC_ERR_CONFIG)
+			status = 2;
 		goto out;
 	}
 	res = pg_query(conn, "starting the snapshot", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -681,6 +686,7 @@ snapshot_oneoff(const struct cfg *cfg, char *const *tables, int ntables,
 		log_error("snapshot", "out of memory");
 		goto out;
 	}
+	pipe_set_filter(pipe, filter);
 	o.types = types;
 	o.pipe = pipe;
 	o.stats = stats;
@@ -701,6 +707,7 @@ out:
 	PQfinish(conn);
 	sinks_close(sinks, nsinks);
 	pipe_free(pipe);
+	filter_free(filter);
 	stats_free(stats);
 	types_free(types);
 	return status;

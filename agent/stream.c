@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pg.h"
 #include "pipeline.h"
+#include "filter.h"
 #include "snapshot.h"
 #include "spill.h"
 #include "stats.h"
@@ -45,6 +46,7 @@ struct agent {
 	struct pgo_parser *ctl;    /* parses stream control messages */
 	struct spill *spill;
 	struct pipeline *pipe;
+	struct filter *filter;
 	struct cdc_types *types;
 	struct sink *sinks[4];
 	int nsinks;
@@ -674,6 +676,8 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		return rc;
 	if (first && (rc = ensure_publication(a, err)) != 0)
 		return rc;
+	if (first && (rc = pg_validate_filters(a->aux, a->cfg, err)) != 0)
+		return rc;
 	if (a->pipe == NULL) {
 		/* sinks need the database name, known once connected */
 		if ((rc = open_sinks(a, err)) != 0)
@@ -681,6 +685,9 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		a->pipe = pipe_new(a->sinks, a->nsinks, a->cfg->source.max_inflight, 0, stream_wait, a);
 		if (a->pipe == NULL)
 			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		if ((a->filter = filter_new(a->cfg, err)) == NULL)
+			return err->code;
+		pipe_set_filter(a->pipe, a->filter);
 	}
 	if ((rc = ensure_slot(a, first, &start, &created, snapname, sizeof(snapname), err)) != 0)
 		return rc;
@@ -875,6 +882,7 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, bool accept_gap,
 			log_error("stream", "%s", err.msg);
 			if (a.pipe != NULL && rc != CDC_ERR_PROTO)
 				shutdown_flush(&a);
+			status = rc == CDC_ERR_CONFIG ? 2 : 1;
 			goto out;
 		}
 		log_warning("stream", "%s; reconnecting in %" PRId64 " ms", err.msg, backoff);
@@ -899,6 +907,7 @@ out:
 	PQfinish(a.aux);
 	sinks_close(a.sinks, a.nsinks);
 	pipe_free(a.pipe);
+	filter_free(a.filter);
 	spill_free(a.spill);
 	dec_free(a.dec);
 	pgo_parser_free(a.ctl);

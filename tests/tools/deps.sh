@@ -2,7 +2,7 @@
 # Install what building and testing pgcdc needs on Debian 12, if it is missing.
 # Used by `make check` and `make demo`; safe to run again (does nothing then).
 set -euo pipefail
-pkgs=(build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev
+pkgs=(build-essential pkg-config libpq-dev libssl-dev libjansson-dev libcmocka-dev
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev libsnappy-dev
       libmicrohttpd-dev postgresql-15 valgrind jq kcat curl nodejs npm)
 missing=()
