@@ -52,7 +52,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration demo deps install clean bench deb
+.PHONY: all check unit integration demo deps install clean bench deb fuzz check-fuzz
 all: $(BUILD)/pgcdc
 
 $(BUILD)/pgcdc: $(MAIN_OBJ) $(BUILD)/libpgcdc.a
@@ -142,6 +142,20 @@ deb:
 	rm -f build/pgcdc_*.deb
 	cp $(DEB_STAGE)/pgcdc_*.deb build/
 	@ls -l build/pgcdc_*.deb
+
+# libFuzzer targets (clang, ASan+UBSan); `make check-fuzz FUZZ_SECONDS=60` runs each
+FUZZ_CC   ?= clang
+FUZZ_SRC  := decoder/err.c decoder/pgoutput.c decoder/decode.c decoder/relcache.c \
+             decoder/types.c decoder/json.c decoder/copytext.c agent/config.c
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard decoder/*.h agent/config.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) -lm
+fuzz: $(FUZZ_BIN)
+check-fuzz: deps
+	@$(MAKE) --no-print-directory fuzz
+	@tests/fuzz/run.sh
 
 clean:
 	rm -rf build

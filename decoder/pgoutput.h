@@ -102,10 +102,13 @@ void pgo_parser_free(struct pgo_parser *p);
 int pgo_parse(struct pgo_parser *p, const uint8_t *buf, size_t len, bool in_stream,
               struct pgo_msg *msg, struct cdc_err *err);
 
-/* Commit timestamps on the wire are microseconds since 2000-01-01. */
+/* Commit timestamps on the wire are microseconds since 2000-01-01.  Saturates
+ * instead of overflowing on a value no server sends (found by fuzzing). */
 static inline int64_t
 pgo_ts_to_unix_us(int64_t pgts)
 {
+	if (pgts > INT64_MAX - CDC_PG_EPOCH_OFFSET_US)
+		return INT64_MAX;
 	return pgts + CDC_PG_EPOCH_OFFSET_US;
 }
 
