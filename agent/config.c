@@ -37,14 +37,16 @@
 /* ------------------------------------------------------------------------ */
 
 enum sect {
-	S_SOURCE, S_LOG, S_FILTER, S_FORMAT, S_KAFKA, S_PARQUET, S_STDOUT, S_MONITOR, S_COUNT
+	S_SOURCE, S_LOG, S_FILTER, S_FORMAT, S_KAFKA, S_PARQUET, S_STDOUT, S_MONITOR, S_NULL, S_COUNT
 };
 
 static const char *const sect_names[S_COUNT] = {
 	"source", "log", "filter", "format", "sink.kafka", "sink.parquet", "sink.stdout", "monitor",
+	"sink.null",
 };
 
-#define KNOWN_SECTIONS "source, log, filter, format, sink.kafka, sink.parquet, sink.stdout, monitor"
+#define KNOWN_SECTIONS "source, log, filter, format, sink.kafka, sink.parquet, sink.stdout, " \
+	"monitor, sink.null"
 
 enum ktype {
 	K_STR,        /* char * */
@@ -131,6 +133,7 @@ static const struct keydesc keys[] = {
 	{ S_PARQUET, "row_group_rows", K_INT64, F(parquet.row_group_rows), NULL, NULL },
 
 	{ S_STDOUT, "enabled", K_BOOL, F(stdout_sink.enabled), NULL, NULL },
+	{ S_NULL, "enabled", K_BOOL, F(null_sink.enabled), NULL, NULL },
 
 	{ S_MONITOR, "interval", K_DUR, F(monitor.interval_ms), NULL, NULL },
 	{ S_MONITOR, "lag_bytes_warning", K_SIZE, F(monitor.lag_bytes_warning), NULL, NULL },
@@ -1690,7 +1693,8 @@ validate(struct pctx *p)
 		return kerr(p, &w, "%s %s", kdisp(p, k, c->monitor.metrics_listen), why);
 	}
 
-	if (!c->kafka.enabled && !c->parquet.enabled && !c->stdout_sink.enabled)
+	if (!c->kafka.enabled && !c->parquet.enabled && !c->stdout_sink.enabled &&
+	    !c->null_sink.enabled)
 		return lerr(p, 0, "no sink enabled: add [sink.stdout], [sink.kafka] or "
 		            "[sink.parquet]%s",
 		            p->present[S_KAFKA] || p->present[S_PARQUET] || p->present[S_STDOUT] ?
@@ -1750,6 +1754,7 @@ set_defaults(struct cfg *c)
 	c->parquet.rotate_interval_ms = 5 * 60 * 1000;
 	c->parquet.row_group_rows = 100000;
 	c->stdout_sink.enabled = true;
+	c->null_sink.enabled = true;
 	c->monitor.interval_ms = 15 * 1000;
 	c->monitor.lag_bytes_warning = 1 * GB;
 	c->monitor.lag_bytes_critical = 10 * GB;
@@ -1814,6 +1819,7 @@ load(const char *name, const char *text, char *const *overrides, int noverrides,
 	c->kafka.enabled = c->kafka.enabled && p.present[S_KAFKA];
 	c->parquet.enabled = c->parquet.enabled && p.present[S_PARQUET];
 	c->stdout_sink.enabled = c->stdout_sink.enabled && p.present[S_STDOUT];
+	c->null_sink.enabled = c->null_sink.enabled && p.present[S_NULL];
 	if (validate(&p) < 0)
 		goto out;
 	rc = 0;

@@ -107,6 +107,12 @@ struct cfg {
 	} stdout_sink;
 
 	struct {
+		bool enabled;                      /* [sink.null] present (a pgcdc extension):
+		                                    * encode every record, then discard it
+		                                    * (benchmarks, dry runs) */
+	} null_sink;
+
+	struct {
 		int64_t interval_ms;
 		int64_t lag_bytes_warning, lag_bytes_critical;
 		int64_t lag_seconds_warning_ms, lag_seconds_critical_ms;

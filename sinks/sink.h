@@ -69,6 +69,9 @@ struct sink {
 };
 
 extern const struct sink_ops sink_stdout_ops;
+extern const struct sink_ops sink_null_ops;
+extern const struct sink_ops sink_parquet_ops;
+extern const struct sink_ops sink_kafka_ops;      /* sinks/kafka.c */
 
 /* Every sink pgcdc knows, NULL-terminated (sinks/registry.c).  Adding a sink means
  * adding its ops there; nothing else changes. */
