@@ -157,5 +157,9 @@ check-fuzz: deps
 	@$(MAKE) --no-print-directory fuzz
 	@tests/fuzz/run.sh
 
+bench: deps
+	@$(MAKE) --no-print-directory all $(TOOL_BIN)
+	@PGCDC_BUILD=$(BUILD) bench/run.sh
+
 clean:
 	rm -rf build

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# make bench: pgcdc against pg_recvlogical (the physical limit for reading a slot)
+# on the same server and the same backlog, in one run; prints one table.
+#
+#   BENCH_NARROW=1000000 BENCH_WIDE=200000 BENCH_SNAPSHOT=2000000 bench/run.sh
+#   BENCH_SINKS="null stdout kafka parquet"   which pgcdc sinks to measure
+#
+# Streaming: every consumer gets its own slot, created before the backlog is written,
+# then drains it alone; wall time from start until the slot confirms the backlog's
+# end, CPU = user + system seconds of the consumer process.  Snapshot: `pgcdc
+# snapshot --table` against COPY ... TO STDOUT (FORMAT binary) into /dev/null.
+# Memory: peak RSS (VmHWM) through one 1M-row transaction, protocols 1 and 2.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tests/integration/lib.sh"
+. "$here/../tests/integration/agent.sh"
+
+NARROW=${BENCH_NARROW:-1000000}
+WIDE=${BENCH_WIDE:-200000}
+SNAPROWS=${BENCH_SNAPSHOT:-2000000}
+BIGTXN=${BENCH_BIGTXN:-1000000}
+SINKS=${BENCH_SINKS:-null stdout kafka parquet}
+TXN_ROWS=1000
+RESULTS=$(mktemp)
+at_exit "rm -f '$RESULTS'"
+
+pg_start "shared_buffers = 512MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
+	"synchronous_commit = off" "max_replication_slots = 20" "max_wal_senders = 20" \
+	"logical_decoding_work_mem = 64MB"
+psql_q "CREATE TABLE narrow (id bigint PRIMARY KEY, a int, b text, c timestamptz, d numeric(10,2), e boolean);
+        CREATE TABLE wide (id bigint PRIMARY KEY, a int, b text, payload text);
+        CREATE TABLE snap (id bigint PRIMARY KEY, a int, b text, c timestamptz, d numeric(10,2), e boolean);
+        CREATE TABLE big (id bigint PRIMARY KEY, v text);
+        CREATE PUBLICATION pgcdc FOR TABLE narrow, wide, big;
+        CREATE PUBLICATION snappub FOR TABLE snap"
+
+sink_available() {
+	case $1 in
+	kafka) [[ -x $PGCDC_SRC/${PGCDC_BUILD:-build}/tools/mockbroker ]] ;;
+	*) return 0 ;;
+	esac
+}
+
+MOCK_PID=
+BOOTSTRAP=
+start_mock() {
+	[[ -n $MOCK_PID ]] && return 0
+	coproc MOCK { "$PGCDC_SRC/${PGCDC_BUILD:-build}/tools/mockbroker" 3; }
+	MOCK_PID=$MOCK_PID
+	read -r BOOTSTRAP <&"${MOCK[0]}"
+	at_exit "kill $MOCK_PID 2>/dev/null"
+}
+
+# sink_args SINK NAME: the pgcdc arguments selecting one sink
+sink_args() {
+	case $1 in
+	null) echo "--set sink.stdout.enabled=off --set sink.null.enabled=on" ;;
+	stdout) echo "--set sink.stdout.enabled=on" ;;
+	kafka) start_mock; echo "--set sink.stdout.enabled=off --set sink.kafka.brokers=$BOOTSTRAP --set sink.kafka.topic_prefix=bench$2" ;;
+	parquet) echo "--set sink.stdout.enabled=off --set sink.parquet.directory=$PG_TMP/parquet-$2" ;;
+	esac
+}
+
+# cpu_of PID: user+system seconds so far
+cpu_of() {
+	awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"
+}
+
+# drain_agent SLOT TARGET_LSN ARGS...: prints "wall cpu"
+drain_agent() {
+	local slot=$1 target=$2 start end cpu pid
+	shift 2
+	local -a base
+	mapfile -t base < <(agent_args)
+	start=$(date +%s.%N)
+	"$PGCDC_BIN" "${base[@]}" --set "source.slot=$slot" --set source.status_interval=1s "$@" \
+		>/dev/null 2>"$PG_TMP/bench-$slot.log" &
+	pid=$!
+	until [[ $(psql_q "SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = '$slot'") == t ]]; do
+		kill -0 "$pid" 2>/dev/null || { cat "$PG_TMP/bench-$slot.log" >&2; die "pgcdc exited while draining $slot"; }
+		sleep 0.05
+	done
+	end=$(date +%s.%N)
+	cpu=$(cpu_of "$pid")
+	kill -TERM "$pid"; wait "$pid" || true
+	echo "$(echo "$end - $start" | bc -l) $cpu"
+}
+
+drain_recvlogical() {
+	local slot=$1 target=$2 t
+	TIMEFORMAT='%R %U %S'
+	t=$( { time "$PG_BIN/pg_recvlogical" -d "$PG_CONNINFO" -S "$slot" --start -o proto_version=1 \
+		-o publication_names=pgcdc -o messages=true -f /dev/null -E "$target" --no-loop \
+		2>/dev/null; } 2>&1 )
+	awk '{printf "%s %s\n", $1, $2 + $3}' <<<"$t"
+}
+
+row() { printf '%s\n' "$*" >>"$RESULTS"; }
+
+stream_bench() {
+	local name=$1 rows=$2 sql=$3 consumers=(recvlogical) c target r base_wall base_cpu
+	for c in $SINKS; do sink_available "$c" && consumers+=("$c"); done
+	for c in "${consumers[@]}"; do
+		psql_q "SELECT pg_create_logical_replication_slot('${name}_$c', 'pgoutput')" >/dev/null
+	done
+	echo "bench: writing $rows $name rows in transactions of $TXN_ROWS" >&2
+	for ((r = 0; r < rows; r += TXN_ROWS)); do
+		echo "BEGIN; ${sql//@LO@/$((r + 1))}" | sed "s/@HI@/$((r + TXN_ROWS))/"; echo "COMMIT;"
+	done | psql_q - >/dev/null
+	target=$(psql_q "SELECT pg_current_wal_lsn()")
+	for c in "${consumers[@]}"; do
+		echo "bench: $name -> $c" >&2
+		if [[ $c == recvlogical ]]; then
+			read -r wall cpu < <(drain_recvlogical "${name}_$c" "$target")
+			base_wall=$wall; base_cpu=$cpu
+		else
+			# shellcheck disable=SC2046
+			read -r wall cpu < <(drain_agent "${name}_$c" "$target" $(sink_args "$c" "$name"))
+		fi
+		row "$(printf '| stream %s %s rows | %s | %.2f s | %.2fx | %.2f s | %.3f us | %.2fx |' "$name" "$rows" "$c" \
+			"$wall" "$(echo "$wall / $base_wall" | bc -l)" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" \
+			"$(echo "$cpu / $base_cpu" | bc -l)")"
+		psql_q "SELECT pg_drop_replication_slot('${name}_$c')" >/dev/null
+	done
+}
+
+row "| measurement | consumer | wall | wall vs pg_recvlogical / COPY | CPU | CPU per row | CPU vs pg_recvlogical |"
+row "|---|---|---|---|---|---|---|"
+stream_bench narrow "$NARROW" "INSERT INTO narrow SELECT g, g % 1000, 'name ' || g, '2026-11-22 10:00:00+00'::timestamptz + g * interval '1 s', (g % 10000) / 100.0, g % 2 = 0 FROM generate_series(@LO@, @HI@) g;"
+stream_bench wide "$WIDE" "INSERT INTO wide SELECT g, g % 1000, 'name ' || g, repeat(md5(g::text), 31) FROM generate_series(@LO@, @HI@) g;"
+
+# snapshot
+echo "bench: snapshot of $SNAPROWS rows" >&2
+psql_q "INSERT INTO snap SELECT g, g % 1000, 'name ' || g, '2026-11-22 10:00:00+00'::timestamptz + g * interval '1 s', (g % 10000) / 100.0, g % 2 = 0 FROM generate_series(1, $SNAPROWS) g"
+psql_q "VACUUM ANALYZE snap"
+TIMEFORMAT='%R'
+copy_wall=$( { time psql_q "COPY snap TO STDOUT (FORMAT binary)" >/dev/null; } 2>&1 )
+row "$(printf '| snapshot %s rows | COPY binary | %.2f s (%.0f rows/s) | 1.00x | | | |' "$SNAPROWS" "$copy_wall" "$(echo "$SNAPROWS / $copy_wall" | bc -l)")"
+for c in $SINKS; do
+	sink_available "$c" || continue
+	mapfile -t base < <(agent_args)
+	# shellcheck disable=SC2046
+	w=$( { time "$PGCDC_BIN" "${base[@]}" --set source.publication=snappub $(sink_args "$c" snap) \
+		snapshot --table public.snap >/dev/null 2>"$PG_TMP/bench-snap.log"; } 2>&1 )
+	row "$(printf '| snapshot %s rows | %s | %.2f s (%.0f rows/s) | %.2fx of COPY rows/s | | | |' "$SNAPROWS" "$c" "$w" \
+		"$(echo "$SNAPROWS / $w" | bc -l)" "$(echo "$copy_wall / $w" | bc -l)")"
+done
+
+# memory through one large transaction
+for proto in 1 2; do
+	psql_q "TRUNCATE big" >/dev/null
+	psql_q "SELECT pg_create_logical_replication_slot('big$proto', 'pgoutput')" >/dev/null
+	psql_q "INSERT INTO big SELECT g, 'row ' || g FROM generate_series(1, $BIGTXN) g" >/dev/null
+	target=$(psql_q "SELECT pg_current_wal_lsn()")
+	mapfile -t base < <(agent_args)
+	"$PGCDC_BIN" "${base[@]}" --set source.slot=big$proto --set source.protocol=$proto \
+		--set sink.stdout.enabled=off --set sink.null.enabled=on >/dev/null 2>&1 &
+	pid=$!
+	hwm=0
+	until [[ $(psql_q "SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = 'big$proto'") == t ]]; do
+		kill -0 "$pid" 2>/dev/null || die "pgcdc exited in the large-transaction run"
+		sleep 0.2
+	done
+	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+	kill -TERM "$pid"; wait "$pid" || true
+	row "$(printf '| peak RSS, one %s-row transaction, protocol %s | null | %.1f MB | | | | |' "$BIGTXN" "$proto" "$(echo "$hwm / 1024" | bc -l)")"
+	psql_q "SELECT pg_drop_replication_slot('big$proto')" >/dev/null
+done
+
+echo
+echo "pgcdc $("$PGCDC_BIN" --version | cut -d' ' -f2), PostgreSQL $(psql_q 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores, $(date -u +%Y-%m-%d)"
+cat "$RESULTS"
