@@ -5,6 +5,7 @@
  * and a failing one says how to fix it.  It has no side effects (it creates
  * neither slot nor publication).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include "admin.h"
 #include "log.h"
 #include "pg.h"
+#include "../monitor/monitor.h"
 #include "../sinks/sink.h"
 
 struct report {
@@ -85,6 +87,92 @@ check_sinks(const struct cfg *cfg, PGconn *aux, struct report *r)
 		finding(r, "FAIL", "sink kafka: not supported yet by this build");
 	if (cfg->parquet.enabled && !parquet_seen)
 		finding(r, "FAIL", "sink parquet: not supported yet by this build");
+}
+
+/* The monitor's view of things (SPEC §6): the slot against the alert thresholds,
+ * a free slot for a new one, the pg_wal filesystem, the alert hook. */
+static void
+check_monitor(const struct cfg *cfg, PGconn *aux, struct report *r)
+{
+	const int64_t lag_w = cfg->monitor.lag_bytes_warning, lag_c = cfg->monitor.lag_bytes_critical;
+	const int64_t ret_w = cfg->monitor.retained_wal_warning, ret_c = cfg->monitor.retained_wal_critical;
+	struct cdc_err err = { 0 };
+	const char *pp[1] = { cfg->source.slot };
+	char path[512], why[600];
+	PGresult *res;
+
+	res = pg_query(aux, "reading the slot's lag",
+	    "SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint, 0), "
+	    "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, 0), "
+	    "coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1", 1, pp, &err);
+	if (res != NULL && PQntuples(res) == 1) {
+		long long l = atoll(PQgetvalue(res, 0, 0)), k = atoll(PQgetvalue(res, 0, 1));
+		const char *ws = PQgetvalue(res, 0, 2);
+
+		if ((lag_c > 0 && l >= lag_c) || (lag_w > 0 && l >= lag_w))
+			finding(r, "warning", "slot \"%s\" lags %lld bytes behind the server (monitor.lag_bytes_"
+			        "%s = %lld): start pgcdc so it catches up, or drop the slot if it is abandoned",
+			        cfg->source.slot, l, lag_c > 0 && l >= lag_c ? "critical" : "warning",
+			        (long long) (lag_c > 0 && l >= lag_c ? lag_c : lag_w));
+		else
+			finding(r, "ok", "slot \"%s\" lag %lld bytes, retains %lld bytes of WAL", cfg->source.slot,
+			        l, k);
+		if ((ret_c > 0 && k >= ret_c) || (ret_w > 0 && k >= ret_w))
+			finding(r, "warning", "slot \"%s\" retains %lld bytes of WAL (monitor.retained_wal_%s = "
+			        "%lld): let pgcdc catch up, or drop the slot if it is abandoned", cfg->source.slot,
+			        k, ret_c > 0 && k >= ret_c ? "critical" : "warning",
+			        (long long) (ret_c > 0 && k >= ret_c ? ret_c : ret_w));
+		if (strcmp(ws, "extended") == 0 || strcmp(ws, "unreserved") == 0)
+			finding(r, "warning", "slot \"%s\" has wal_status %s: it holds more WAL than max_wal_size%s;"
+			        " let pgcdc catch up", cfg->source.slot, ws, ws[0] == 'u' ?
+			        " and loses it at the next checkpoint" : "");
+	} else if (res != NULL) {
+		/* a new slot will be created: is there room for it? */
+		PQclear(res);
+		res = pg_query(aux, "counting replication slots",
+		    "SELECT current_setting('max_replication_slots')::int, "
+		    "(SELECT count(*) FROM pg_replication_slots)::int", 0, NULL, &err);
+		if (res != NULL && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 1)) >= atoi(PQgetvalue(res, 0, 0)))
+			finding(r, "FAIL", "no free replication slot for \"%s\" (max_replication_slots = %s, all "
+			        "in use): raise max_replication_slots (restart) or drop an unused slot",
+			        cfg->source.slot, PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+
+	if (mon_wal_disk_path(aux, cfg, path, sizeof(path), why, sizeof(why)) != 0) {
+		finding(r, "warning", "pg_wal filesystem usage cannot be measured, so the wal_disk alert is "
+		        "off: %s", why);
+	} else {
+		double ratio;
+		uint64_t size, avail;
+
+		cdc_err_clear(&err);
+		if (mon_wal_disk_usage(path, &ratio, &size, &avail, &err) != 0)
+			finding(r, "FAIL", "monitor.wal_disk_path: %s: set it to a readable path on the "
+			        "server's pg_wal filesystem, or empty it", err.msg);
+		else if (ratio >= cfg->monitor.wal_disk_used_warning)
+			finding(r, "warning", "pg_wal filesystem (%s) is %.1f%% full (monitor.wal_disk_used_"
+			        "warning = %.0f%%): free space or grow it", path, ratio * 100,
+			        cfg->monitor.wal_disk_used_warning * 100);
+		else
+			finding(r, "ok", "pg_wal filesystem (%s) %.1f%% full", path, ratio * 100);
+	}
+
+	if (cfg->monitor.alert_command[0] != '\0') {
+		char **argv = alert_argv_split(cfg->monitor.alert_command);
+
+		if (argv == NULL)
+			finding(r, "FAIL", "monitor.alert_command: cannot be parsed");
+		else if (access(argv[0], X_OK) != 0)
+			finding(r, "FAIL", "monitor.alert_command: %s cannot be executed (%s): fix the path or "
+			        "chmod +x it", argv[0], strerror(errno));
+		else if (argv[0][0] != '/')
+			finding(r, "warning", "monitor.alert_command: %s is a relative path: pgcdc runs it "
+			        "from its working directory (/ under systemd); give an absolute path", argv[0]);
+		else
+			finding(r, "ok", "alert hook %s", argv[0]);
+		alert_argv_free(argv);
+	}
 }
 
 int
@@ -208,12 +296,130 @@ admin_check(const struct cfg *cfg)
 			finding(&r, "FAIL", "replication connection: %s", err.msg);
 		PQclear(res);
 	}
+	check_monitor(cfg, aux, &r);
 	check_sinks(cfg, aux, &r);
 out:
 	printf("%d failed, %d warnings\n", r.fails, r.warnings);
 	PQfinish(aux);
 	PQfinish(repl);
 	return r.fails > 0 ? 1 : 0;
+}
+
+/* What the running agent's monitor last wrote (<state_dir>/<slot>.monitor.json):
+ * alert states, snapshot progress, lag_seconds.  Stale when pgcdc stopped or the
+ * file is older than 3 monitor intervals. */
+struct monitor_state {
+	json_t *o;                /* owned; NULL = no file */
+	bool stale;
+	int64_t age_ms;
+	char why[600];
+};
+
+static void
+monitor_state_load(const struct cfg *cfg, struct monitor_state *ms)
+{
+	struct cdc_err err = { 0 };
+	json_t *iv, *run;
+	int64_t interval;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->o = mon_state_load(cfg, &ms->age_ms, &err);
+	if (ms->o == NULL) {
+		snprintf(ms->why, sizeof(ms->why), "no monitor state (%s): is pgcdc running?", err.msg);
+		ms->stale = true;
+		return;
+	}
+	iv = json_object_get(ms->o, "interval_ms");
+	run = json_object_get(ms->o, "running");
+	interval = json_is_integer(iv) ? json_integer_value(iv) : cfg->monitor.interval_ms;
+	if (json_is_false(run)) {
+		ms->stale = true;
+		snprintf(ms->why, sizeof(ms->why), "pgcdc is not running (these are its last values)");
+	} else if (ms->age_ms > 3 * interval) {
+		ms->stale = true;
+		snprintf(ms->why, sizeof(ms->why), "not updated for %lld s (more than 3 monitor intervals): "
+		         "pgcdc is not running or its monitor is stuck", (long long) (ms->age_ms / 1000));
+	}
+}
+
+/* status --json: fill snapshot and alerts, add lag_seconds and monitor. */
+static void
+monitor_state_json(const struct monitor_state *ms, json_t *o, json_t *snap, json_t *alerts)
+{
+	json_t *mon = json_object(), *sample = NULL, *v;
+	const char *key;
+
+	if (ms->o != NULL) {
+		sample = json_object_get(ms->o, "sample");
+		json_object_update(snap, json_object_get(ms->o, "snapshot"));
+		json_object_foreach(json_object_get(ms->o, "alerts"), key, v) {
+			json_t *a = json_deep_copy(v);
+
+			json_object_set_new(a, "stale", json_boolean(ms->stale));
+			json_object_set_new(alerts, key, a);
+		}
+		json_object_set(mon, "updated_at", json_object_get(ms->o, "written_at"));
+		json_object_set(mon, "pid", json_object_get(ms->o, "pid"));
+		json_object_set(mon, "connected", json_object_get(ms->o, "connected"));
+	}
+	json_object_set_new(mon, "stale", json_boolean(ms->stale));
+	if (ms->why[0] != '\0')
+		json_object_set_new(mon, "note", json_string(ms->why));
+	json_object_set_new(o, "lag_seconds", !ms->stale && json_is_object(sample) ?
+	                    json_incref(json_object_get(sample, "lag_seconds")) : json_null());
+	if (json_object_get(o, "lag_seconds") == NULL)
+		json_object_set_new(o, "lag_seconds", json_null());
+	json_object_set_new(o, "monitor", mon);
+}
+
+static void
+print_json_scalar(const json_t *v)
+{
+	if (json_is_string(v))
+		printf("%s", json_string_value(v));
+	else if (json_is_integer(v))
+		printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		printf("%g", json_real_value(v));
+	else
+		printf("-");
+}
+
+/* status (text): lag_seconds, alerts, snapshot. */
+static void
+monitor_state_print(const struct monitor_state *ms)
+{
+	json_t *sample, *v;
+	const char *key;
+
+	if (ms->o == NULL) {
+		printf("monitor                 %s\n", ms->why);
+		return;
+	}
+	sample = json_object_get(ms->o, "sample");
+	if (!ms->stale && json_is_object(sample)) {
+		printf("lag_seconds             ");
+		print_json_scalar(json_object_get(sample, "lag_seconds"));
+		printf("\n");
+	}
+	printf("monitor                 updated %s%s%s\n",
+	       json_string_value(json_object_get(ms->o, "written_at")) ?
+	       json_string_value(json_object_get(ms->o, "written_at")) : "?",
+	       ms->stale ? ", STALE: " : "", ms->stale ? ms->why : "");
+	json_object_foreach(json_object_get(ms->o, "alerts"), key, v) {
+		printf("alert %-17s %-8s value ", key, json_string_value(json_object_get(v, "state")));
+		print_json_scalar(json_object_get(v, "value"));
+		printf(", threshold ");
+		print_json_scalar(json_object_get(v, "threshold"));
+		printf(", since ");
+		print_json_scalar(json_object_get(v, "since"));
+		printf("\n");
+	}
+	json_object_foreach(json_object_get(ms->o, "snapshot"), key, v) {
+		printf("snapshot %-14s %s, ", key, json_string_value(json_object_get(v, "state")));
+		print_json_scalar(json_object_get(v, "rows"));
+		printf(" rows\n");
+	}
 }
 
 int
@@ -223,6 +429,7 @@ admin_status(const struct cfg *cfg, bool json)
 	const char *pp[1] = { cfg->source.slot };
 	PGconn *aux;
 	PGresult *res;
+	struct monitor_state ms = { 0 };
 	int status = 1;
 
 	aux = pg_connect(cfg->source.conninfo, false, &err);
@@ -230,6 +437,7 @@ admin_status(const struct cfg *cfg, bool json)
 		log_error("status", "%s", err.msg);
 		return 1;
 	}
+	monitor_state_load(cfg, &ms);
 	res = pg_query(aux, "reading the slot",
 	    "SELECT s.plugin, s.active, coalesce(s.active_pid, 0), "
 	    "coalesce(s.confirmed_flush_lsn::text, ''), coalesce(s.restart_lsn::text, ''), "
@@ -267,6 +475,7 @@ admin_status(const struct cfg *cfg, bool json)
 		json_object_set_new(o, "safe_wal_size", PQgetisnull(res, 0, 9) ? json_null()
 		                    : json_integer(atoll(PQgetvalue(res, 0, 9))));
 		json_object_set_new(o, "max_slot_wal_keep_size", json_integer(atoll(PQgetvalue(res, 0, 10))));
+		monitor_state_json(&ms, o, snap, alerts);
 		json_object_set_new(o, "snapshot", snap);
 		json_object_set_new(o, "alerts", alerts);
 		s = json_dumps(o, JSON_COMPACT);
@@ -289,10 +498,12 @@ admin_status(const struct cfg *cfg, bool json)
 		printf("safe_wal_size           %s\n", PQgetisnull(res, 0, 9) ? "unlimited"
 		       : PQgetvalue(res, 0, 9));
 		printf("max_slot_wal_keep_size  %s\n", PQgetvalue(res, 0, 10));
+		monitor_state_print(&ms);
 	}
 	PQclear(res);
 	status = 0;
 out:
+	json_decref(ms.o);
 	PQfinish(aux);
 	return status;
 }

@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "config.h"
 #include "log.h"
+#include "pg.h"
 #include "snapshot.h"
 #include "stream.h"
 #include "../monitor/monitor.h"
@@ -53,6 +54,7 @@ usage(FILE *f)
 	        "  --json                   status: one JSON object\n"
 	        "  --table SCHEMA.TABLE     snapshot: only this table (repeatable)\n"
 	        "  --accept-gap             run: stream even if changes were lost behind pgcdc's back\n"
+	        "  --endpos LSN             run: stop (flushed and acknowledged) once the stream reaches LSN\n"
 	        "\n"
 	        "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n"
 	        "Every configuration key is documented in agent.conf.example and pgcdc(1).\n",
@@ -89,7 +91,8 @@ main(int argc, char **argv)
 	char **sets = calloc((size_t) argc + 1, sizeof(char *));
 	char **tables = calloc((size_t) argc + 1, sizeof(char *));
 	int nsets = 0, ntables = 0, status = 2;
-	bool json = false, accept_gap = false;
+	bool json = false;
+	struct stream_opts sopts = { 0 };
 	struct cdc_err err = { 0 };
 	struct cfg *cfg = NULL;
 	struct sigaction sa;
@@ -129,7 +132,12 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--json") == 0) {
 			json = true;
 		} else if (strcmp(a, "--accept-gap") == 0) {
-			accept_gap = true;
+			sopts.accept_gap = true;
+		} else if (strcmp(a, "--endpos") == 0) {
+			if (++i == argc || pg_parse_lsn(argv[i], &sopts.endpos) != 0) {
+				fprintf(stderr, "pgcdc: --endpos needs an LSN like 0/16B3748\n");
+				goto out;
+			}
 		} else if (strcmp(a, "--table") == 0) {
 			if (++i == argc || strchr(argv[i], '.') == NULL) {
 				fprintf(stderr, "pgcdc: --table needs SCHEMA.TABLE\n");
@@ -230,7 +238,7 @@ main(int argc, char **argv)
 				status = 1;
 				goto out;
 			}
-			status = stream_run(cfg, stats, accept_gap, &stop_requested, &reopen_requested);
+			status = stream_run(cfg, stats, &sopts, &stop_requested, &reopen_requested);
 			monitor_stop(mon);
 			stats_free(stats);
 		}

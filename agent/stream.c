@@ -40,6 +40,7 @@ struct agent {
 	struct cdc_stats *stats;
 	volatile sig_atomic_t *stop;
 	bool accept_gap;           /* --accept-gap */
+	cdc_lsn endpos;            /* --endpos, 0 = none */
 	PGconn *repl;
 	PGconn *aux;
 	struct dec *dec;
@@ -810,6 +811,10 @@ loop(struct agent *a, struct cdc_err *err)
 		PQfreemem(buf);
 		if (rc != 0)
 			return rc;
+		if (a->endpos != 0 && a->received >= a->endpos && !pipe_in_txn(a->pipe) && !a->in_stream) {
+			log_info("stream", "reached --endpos " CDC_LSN_FMT, CDC_LSN_ARGS(a->endpos));
+			return 0;
+		}
 	}
 	return 0;
 }
@@ -837,10 +842,13 @@ shutdown_flush(struct agent *a)
 }
 
 int
-stream_run(const struct cfg *cfg, struct cdc_stats *stats, bool accept_gap,
+stream_run(const struct cfg *cfg, struct cdc_stats *stats, const struct stream_opts *opts,
            volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen)
 {
-	struct agent a = { .cfg = cfg, .stats = stats, .stop = stop, .accept_gap = accept_gap };
+	struct agent a = {
+		.cfg = cfg, .stats = stats, .stop = stop, .accept_gap = opts->accept_gap,
+		.endpos = opts->endpos,
+	};
 	struct cdc_err err = { 0 };
 	char spilldir[4096];
 	int64_t backoff = BACKOFF_MIN_MS;
@@ -886,6 +894,7 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, bool accept_gap,
 			goto out;
 		}
 		log_warning("stream", "%s; reconnecting in %" PRId64 " ms", err.msg, backoff);
+		stats_set_state(stats, STATS_CONNECTING);   /* /healthz: not streaming while we wait */
 		session_close(&a);
 		for (int64_t waited = 0; waited < backoff && !*stop; waited += 100) {
 			struct timespec ts = { 0, 100 * 1000 * 1000 };

@@ -13,9 +13,13 @@
 
 /* Stream until *stop becomes non-zero (then flush, acknowledge, return 0) or a fatal
  * error (return 1 with the error logged).  reopen is set by SIGHUP.  stats: where
- * progress is published for the monitor (borrowed).  accept_gap: stream even when
- * the slot moved past what pgcdc recorded as delivered (SPEC §5). */
-int stream_run(const struct cfg *cfg, struct cdc_stats *stats, bool accept_gap,
+ * progress is published for the monitor (borrowed). */
+struct stream_opts {
+	bool accept_gap;        /* --accept-gap: stream across a detected gap (SPEC §5) */
+	cdc_lsn endpos;         /* --endpos: stop once the stream reaches it (0 = never) */
+};
+
+int stream_run(const struct cfg *cfg, struct cdc_stats *stats, const struct stream_opts *opts,
                volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen);
 
 #endif

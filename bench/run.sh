@@ -61,29 +61,17 @@ sink_args() {
 	esac
 }
 
-# cpu_of PID: user+system seconds so far
-cpu_of() {
-	awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"
-}
-
-# drain_agent SLOT TARGET_LSN ARGS...: prints "wall cpu"
+# drain_agent SLOT TARGET_LSN ARGS...: prints "wall cpu"; pgcdc stops by itself at
+# --endpos, as pg_recvlogical does with -E
 drain_agent() {
-	local slot=$1 target=$2 start end cpu pid
+	local slot=$1 target=$2 t
 	shift 2
 	local -a base
 	mapfile -t base < <(agent_args)
-	start=$(date +%s.%N)
-	"$PGCDC_BIN" "${base[@]}" --set "source.slot=$slot" --set source.status_interval=1s "$@" \
-		>/dev/null 2>"$PG_TMP/bench-$slot.log" &
-	pid=$!
-	until [[ $(psql_q "SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = '$slot'") == t ]]; do
-		kill -0 "$pid" 2>/dev/null || { cat "$PG_TMP/bench-$slot.log" >&2; die "pgcdc exited while draining $slot"; }
-		sleep 0.05
-	done
-	end=$(date +%s.%N)
-	cpu=$(cpu_of "$pid")
-	kill -TERM "$pid"; wait "$pid" || true
-	echo "$(echo "$end - $start" | bc -l) $cpu"
+	TIMEFORMAT='%R %U %S'
+	t=$( { time "$PGCDC_BIN" "${base[@]}" --set "source.slot=$slot" "$@" run --endpos "$target" \
+		>/dev/null 2>"$PG_TMP/bench-$slot.log"; } 2>&1 ) || { cat "$PG_TMP/bench-$slot.log" >&2; die "pgcdc failed draining $slot"; }
+	awk '{printf "%s %s\n", $1, $2 + $3}' <<<"$t"
 }
 
 drain_recvlogical() {

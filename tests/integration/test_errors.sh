@@ -48,9 +48,6 @@ psql_q "CREATE PUBLICATION emptypub"
 run_agent emptypub --set source.publication=emptypub snapshot
 expect "snapshot of a publication with no tables" 0 'nothing to copy: publication "emptypub" has no tables'
 
-run_agent kafka --set sink.kafka.brokers=127.0.0.1:1
-expect "a sink not built yet" 2 "not supported yet"
-
 printf '[source]\nslot = pgcdc\nstatus_interval = 10 parsecs\n[sink.stdout]\n' >"$PG_TMP/bad.conf"
 set +e; ERR=$("$PGCDC_BIN" -c "$PG_TMP/bad.conf" run 2>&1); RC=$?; set -e
 expect "malformed config file" 2 "bad.conf:3: source.status_interval: "
