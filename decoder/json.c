@@ -595,6 +595,20 @@ map_timestamptz(struct jbuf *b, const char *s, size_t n)
 		return -1;
 	if (i >= n || s[i++] != ' ' || !parse_time(s, n, &i, &hh, &mi, &ss, &frac, &fl))
 		return -1;
+	/* Fast path: already UTC ("+00", as pgcdc's TimeZone=UTC session prints it) and
+	 * AD: the text is the answer with T and Z. */
+	if (n - i == 3 && s[i] == '+' && s[i + 1] == '0' && s[i + 2] == '0' && y >= 1) {
+		size_t datelen = 0;
+
+		while (datelen < n && s[datelen] != ' ')
+			datelen++;
+		jbuf_putc(b, '"');
+		jbuf_put(b, s, datelen);
+		jbuf_putc(b, 'T');
+		jbuf_put(b, s + datelen + 1, i - datelen - 1);
+		jbuf_put(b, "Z\"", 2);
+		return 0;
+	}
 	/* UTC offset: +HH, +HH:MM or +HH:MM:SS (local mean time zones) */
 	if (i >= n || (s[i] != '+' && s[i] != '-'))
 		return -1;
@@ -1070,22 +1084,37 @@ put_before(struct jbuf *b, struct map_ctx *c, const struct cdc_change *ch)
 	return 0;
 }
 
-static void
-put_i64(struct jbuf *b, int64_t v)
+/* Decimal digits of v at the end of tmp[24]; returns where they start.  printf is
+ * a tenth of the encoder's time otherwise (LSNs, xids and ts_ms in every record). */
+static char *
+u64_digits(uint64_t v, char tmp[24])
 {
-	char tmp[24];
-	int len = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	char *p = tmp + 24;
 
-	jbuf_put(b, tmp, (size_t) len);
+	do {
+		*--p = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
 }
 
 static void
 put_u64(struct jbuf *b, uint64_t v)
 {
-	char tmp[24];
-	int len = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+	char tmp[24], *p = u64_digits(v, tmp);
 
-	jbuf_put(b, tmp, (size_t) len);
+	jbuf_put(b, p, (size_t) (tmp + 24 - p));
+}
+
+static void
+put_i64(struct jbuf *b, int64_t v)
+{
+	if (v < 0) {
+		jbuf_putc(b, '-');
+		put_u64(b, (uint64_t) 0 - (uint64_t) v);
+	} else {
+		put_u64(b, (uint64_t) v);
+	}
 }
 
 static void
@@ -1108,11 +1137,29 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 		if (txn->commit_ts_us % 1000 < 0)
 			ts_ms--;
 	}
-	if (txn != NULL && txn->prev_commit_lsn != 0)
-		len = snprintf(seq, sizeof(seq), "[\"%" PRIu64 "\",\"%" PRIu64 "\"]",
-		               (uint64_t) txn->prev_commit_lsn, (uint64_t) ch->lsn);
-	else
-		len = snprintf(seq, sizeof(seq), "[null,\"%" PRIu64 "\"]", (uint64_t) ch->lsn);
+	{
+		char tmp[24], *d;
+		size_t k = 0;
+
+		if (txn != NULL && txn->prev_commit_lsn != 0) {
+			d = u64_digits(txn->prev_commit_lsn, tmp);
+			seq[k++] = '[';
+			seq[k++] = '"';
+			memcpy(seq + k, d, (size_t) (tmp + 24 - d));
+			k += (size_t) (tmp + 24 - d);
+			seq[k++] = '"';
+		} else {
+			memcpy(seq, "[null", 5);
+			k = 5;
+		}
+		memcpy(seq + k, ",\"", 2);
+		k += 2;
+		d = u64_digits(ch->lsn, tmp);
+		memcpy(seq + k, d, (size_t) (tmp + 24 - d));
+		k += (size_t) (tmp + 24 - d);
+		memcpy(seq + k, "\"]", 2);
+		len = (int) (k + 2);
+	}
 
 	jbuf_puts(b, "\"source\":{\"version\":");
 	put_cstr(b, o != NULL ? o->version : NULL);

@@ -382,10 +382,46 @@ utype_is_array(const struct utype *u)
 	return u->name == NULL || u->name[0] == '\0' || u->name[0] == '_';
 }
 
+/* The common built-in scalar types, resolved without a search (they are most of
+ * the columns of most tables; every value of every record is resolved). */
+static bool
+fast_builtin(uint32_t oid, struct cdc_typedesc *out)
+{
+	enum cdc_tkind k;
+
+	switch (oid) {
+	case CDC_OID_INT2: case CDC_OID_INT4: case CDC_OID_INT8: case CDC_OID_OID:
+		k = CDC_T_INT; break;
+	case CDC_OID_FLOAT4: case CDC_OID_FLOAT8: k = CDC_T_FLOAT; break;
+	case CDC_OID_NUMERIC: k = CDC_T_NUMERIC; break;
+	case CDC_OID_BOOL: k = CDC_T_BOOL; break;
+	case CDC_OID_BYTEA: k = CDC_T_BYTEA; break;
+	case CDC_OID_DATE: k = CDC_T_DATE; break;
+	case CDC_OID_TIME: k = CDC_T_TIME; break;
+	case CDC_OID_TIMESTAMP: k = CDC_T_TIMESTAMP; break;
+	case CDC_OID_TIMESTAMPTZ: k = CDC_T_TIMESTAMPTZ; break;
+	case CDC_OID_INTERVAL: k = CDC_T_INTERVAL; break;
+	case CDC_OID_JSON: case CDC_OID_JSONB: k = CDC_T_JSON; break;
+	case CDC_OID_UUID: k = CDC_T_UUID; break;
+	case CDC_OID_TEXT: case CDC_OID_VARCHAR: case CDC_OID_BPCHAR: case CDC_OID_NAME:
+		k = CDC_T_STRING; break;
+	default:
+		return false;
+	}
+	out->kind = k;
+	out->base_oid = oid;
+	out->elem_oid = 0;
+	out->delim = ',';
+	return true;
+}
+
 void
 types_resolve(const struct cdc_types *t, uint32_t oid, struct cdc_typedesc *out)
 {
 	int depth;
+
+	if (fast_builtin(oid, out))
+		return;
 
 	for (depth = 0; depth <= TYPES_MAX_DOMAIN_DEPTH; depth++) {
 		const struct builtin_array *a;
