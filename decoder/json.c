@@ -115,6 +115,9 @@ jbuf_putc(struct jbuf *b, char c)
 	b->len++;
 }
 
+/* A string literal, without strlen at run time. */
+#define JBUF_LIT(b, lit) jbuf_put((b), (lit), sizeof(lit) - 1)
+
 /* ------------------------------------------------------ string escaping */
 
 /* Length of the well-formed UTF-8 sequence at s[0..n) (1..4), or, when it is
@@ -162,11 +165,27 @@ put_escaped(struct jbuf *b, const char *str, size_t n)
 	size_t i = 0, run = 0;
 
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c;
 		char esc[6];
 		size_t elen = 2;
 		int k;
 
+		/* skip 8 plain bytes at a time: none < 0x20, '"', '\\' or >= 0x80 */
+		while (n - i >= 8) {
+			uint64_t w, q, bs;
+
+			memcpy(&w, s + i, 8);
+			q = w ^ UINT64_C(0x2222222222222222);
+			bs = w ^ UINT64_C(0x5C5C5C5C5C5C5C5C);
+			if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w) |
+			      ((q - UINT64_C(0x0101010101010101)) & ~q) |
+			      ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080)) != 0)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = s[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 			continue;
@@ -1161,30 +1180,30 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 		len = (int) (k + 2);
 	}
 
-	jbuf_puts(b, "\"source\":{\"version\":");
+	JBUF_LIT(b, "\"source\":{\"version\":");
 	put_cstr(b, o != NULL ? o->version : NULL);
-	jbuf_puts(b, ",\"connector\":\"postgresql\",\"name\":");
+	JBUF_LIT(b, ",\"connector\":\"postgresql\",\"name\":");
 	put_cstr(b, o != NULL ? o->name : NULL);
-	jbuf_puts(b, ",\"ts_ms\":");
+	JBUF_LIT(b, ",\"ts_ms\":");
 	put_i64(b, ts_ms);
-	jbuf_puts(b, ",\"snapshot\":\"");
+	JBUF_LIT(b, ",\"snapshot\":\"");
 	jbuf_puts(b, snap);
-	jbuf_puts(b, "\",\"db\":");
+	JBUF_LIT(b, "\",\"db\":");
 	put_cstr(b, o != NULL ? o->db : NULL);
-	jbuf_puts(b, ",\"sequence\":");
+	JBUF_LIT(b, ",\"sequence\":");
 	jbuf_put_jstring(b, seq, (size_t) len);
-	jbuf_puts(b, ",\"schema\":");
+	JBUF_LIT(b, ",\"schema\":");
 	put_cstr(b, ch->rel->schema);
-	jbuf_puts(b, ",\"table\":");
+	JBUF_LIT(b, ",\"table\":");
 	put_cstr(b, ch->rel->name);
-	jbuf_puts(b, ",\"txId\":");
+	JBUF_LIT(b, ",\"txId\":");
 	if (txn != NULL && txn->xid != 0)
 		put_u64(b, txn->xid);
 	else
 		jbuf_put(b, "null", 4);
-	jbuf_puts(b, ",\"lsn\":");
+	JBUF_LIT(b, ",\"lsn\":");
 	put_u64(b, ch->lsn);
-	jbuf_puts(b, ",\"xmin\":null}");
+	JBUF_LIT(b, ",\"xmin\":null}");
 }
 
 static int
@@ -1230,7 +1249,7 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	if (b->oom)
 		return check_oom(b, start, err);
 
-	jbuf_puts(b, "{\"before\":");
+	JBUF_LIT(b, "{\"before\":");
 	switch (ch->op) {
 	case CDC_OP_UPDATE:
 	case CDC_OP_DELETE:
@@ -1242,7 +1261,7 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	}
 	if (rc != 0)
 		goto out;
-	jbuf_puts(b, ",\"after\":");
+	JBUF_LIT(b, ",\"after\":");
 	switch (ch->op) {
 	case CDC_OP_CREATE:
 	case CDC_OP_READ:
@@ -1257,11 +1276,11 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 		goto out;
 	jbuf_putc(b, ',');
 	put_source(b, ch, o);
-	jbuf_puts(b, ",\"op\":\"");
+	JBUF_LIT(b, ",\"op\":\"");
 	jbuf_puts(b, op);
-	jbuf_puts(b, "\",\"ts_ms\":");
+	JBUF_LIT(b, "\",\"ts_ms\":");
 	put_i64(b, now_ms);
-	jbuf_puts(b, ",\"transaction\":null}");
+	JBUF_LIT(b, ",\"transaction\":null}");
 	rc = check_oom(b, start, err);
 out:
 	if (rc != 0)
