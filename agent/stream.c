@@ -39,6 +39,7 @@ struct agent {
 	const struct cfg *cfg;
 	struct cdc_stats *stats;
 	volatile sig_atomic_t *stop;
+	volatile sig_atomic_t *reopen;
 	bool accept_gap;           /* --accept-gap */
 	cdc_lsn endpos;            /* --endpos, 0 = none */
 	PGconn *repl;
@@ -754,6 +755,12 @@ loop(struct agent *a, struct cdc_err *err)
 		char *buf = NULL;
 		int n;
 
+		if (*a->reopen) {
+			/* SIGHUP: logs go to stderr and records to sinks that keep no file
+			 * open across transactions, so there is nothing to reopen */
+			*a->reopen = 0;
+			log_info("stream", "SIGHUP received: logs go to stderr, nothing to reopen");
+		}
 		if ((rc = maybe_status(a, err)) != 0)
 			return rc;
 		if (a->cfg->source.heartbeat_interval_ms > 0 &&
@@ -846,7 +853,7 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, const struct stream_o
            volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen)
 {
 	struct agent a = {
-		.cfg = cfg, .stats = stats, .stop = stop, .accept_gap = opts->accept_gap,
+		.cfg = cfg, .stats = stats, .stop = stop, .reopen = reopen, .accept_gap = opts->accept_gap,
 		.endpos = opts->endpos,
 	};
 	struct cdc_err err = { 0 };
@@ -909,7 +916,6 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, const struct stream_o
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
 out:
-	(void) reopen;
 	stats_set_state(stats, STATS_STOPPED);
 	if (a.repl != NULL)
 		PQfinish(a.repl);
