@@ -7,6 +7,8 @@
 
 const struct sink_ops *const sink_registry[] = {
 	&sink_stdout_ops,
+	&sink_null_ops,
+	&sink_parquet_ops,
 	NULL,
 };
 
