@@ -83,6 +83,9 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libpgcdc.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpgcdc.a $(LDLIBS)
 
+# keep generated protobuf-c sources: they are inputs, not throwaway intermediates
+.SECONDARY: $(GEN_C)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 deps:

@@ -8,6 +8,7 @@
 const struct sink_ops *const sink_registry[] = {
 	&sink_stdout_ops,
 	&sink_null_ops,
+	&sink_kafka_ops,
 	&sink_parquet_ops,
 	NULL,
 };
