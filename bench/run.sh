@@ -14,6 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/integration/lib.sh"
 . "$here/../tests/integration/agent.sh"
+. "$here/../tests/integration/kafka.sh"
 
 NARROW=${BENCH_NARROW:-1000000}
 WIDE=${BENCH_WIDE:-200000}
@@ -31,7 +32,8 @@ psql_q "CREATE TABLE narrow (id bigint PRIMARY KEY, a int, b text, c timestamptz
         CREATE TABLE wide (id bigint PRIMARY KEY, a int, b text, payload text);
         CREATE TABLE snap (id bigint PRIMARY KEY, a int, b text, c timestamptz, d numeric(10,2), e boolean);
         CREATE TABLE big (id bigint PRIMARY KEY, v text);
-        CREATE PUBLICATION pgcdc FOR TABLE narrow, wide, big;
+        CREATE TABLE lat (id bigserial PRIMARY KEY, v int);
+        CREATE PUBLICATION pgcdc FOR TABLE narrow, wide, big, lat;
         CREATE PUBLICATION snappub FOR TABLE snap"
 
 sink_available() {
@@ -41,14 +43,8 @@ sink_available() {
 	esac
 }
 
-MOCK_PID=
-BOOTSTRAP=
 start_mock() {
-	[[ -n $MOCK_PID ]] && return 0
-	coproc MOCK { "$PGCDC_SRC/${PGCDC_BUILD:-build}/tools/mockbroker" 3; }
-	MOCK_PID=$MOCK_PID
-	read -r BOOTSTRAP <&"${MOCK[0]}"
-	at_exit "kill $MOCK_PID 2>/dev/null"
+	[[ -n $KAFKA_BOOTSTRAP ]] || kafka_start 3 >/dev/null
 }
 
 # sink_args SINK NAME: the pgcdc arguments selecting one sink
@@ -56,7 +52,7 @@ sink_args() {
 	case $1 in
 	null) echo "--set sink.stdout.enabled=off --set sink.null.enabled=on" ;;
 	stdout) echo "--set sink.stdout.enabled=on" ;;
-	kafka) start_mock; echo "--set sink.stdout.enabled=off --set sink.kafka.brokers=$BOOTSTRAP --set sink.kafka.topic_prefix=bench$2" ;;
+	kafka) echo "--set sink.stdout.enabled=off --set sink.kafka.brokers=$KAFKA_BOOTSTRAP --set sink.kafka.topic_prefix=bench$2" ;;
 	parquet) echo "--set sink.stdout.enabled=off --set sink.parquet.directory=$PG_TMP/parquet-$2" ;;
 	esac
 }
@@ -86,6 +82,7 @@ drain_recvlogical() {
 row() { printf '%s\n' "$*" >>"$RESULTS"; }
 
 stream_bench() {
+	[[ " $SINKS " == *" kafka "* ]] && sink_available kafka && start_mock
 	local name=$1 rows=$2 sql=$3 consumers=(recvlogical) c target r base_wall base_cpu
 	for c in $SINKS; do sink_available "$c" && consumers+=("$c"); done
 	for c in "${consumers[@]}"; do
@@ -126,6 +123,7 @@ copy_wall=$( { time psql_q "COPY snap TO STDOUT (FORMAT binary)" >/dev/null; } 2
 row "$(printf '| snapshot %s rows | COPY binary | %.2f s (%.0f rows/s) | 1.00x | | | |' "$SNAPROWS" "$copy_wall" "$(echo "$SNAPROWS / $copy_wall" | bc -l)")"
 for c in $SINKS; do
 	sink_available "$c" || continue
+	[[ $c == kafka ]] && start_mock
 	mapfile -t base < <(agent_args)
 	# shellcheck disable=SC2046
 	w=$( { time "$PGCDC_BIN" "${base[@]}" --set source.publication=snappub $(sink_args "$c" snap) \
@@ -154,6 +152,35 @@ for proto in 1 2; do
 	row "$(printf '| peak RSS, one %s-row transaction, protocol %s | null | %.1f MB | | | | |' "$BIGTXN" "$proto" "$(echo "$hwm / 1024" | bc -l)")"
 	psql_q "SELECT pg_drop_replication_slot('big$proto')" >/dev/null
 done
+
+# commit-to-Kafka latency at about 1000 transactions/s (pgbench, rate-limited)
+if [[ " $SINKS " == *" kafka "* ]] && sink_available kafka; then
+	start_mock
+	echo "bench: latency at ~${BENCH_TPS:-1000} tps for ${BENCH_LAT_SECONDS:-20} s" >&2
+	printf 'INSERT INTO lat (v) VALUES (1);\n' >"$PG_TMP/lat.sql"
+	psql_q "SELECT pg_create_logical_replication_slot('lat', 'pgoutput')" >/dev/null
+	mapfile -t base < <(agent_args)
+	"$PGCDC_BIN" "${base[@]}" --set source.slot=lat --set sink.stdout.enabled=off \
+		--set "sink.kafka.brokers=$KAFKA_BOOTSTRAP" --set sink.kafka.topic_prefix=lat >/dev/null 2>"$PG_TMP/bench-lat.log" &
+	lpid=$!
+	sleep 2
+	# synchronous commits here (the server default in this run is off, for fast backlogs,
+	# which would hold WAL back from the walsender for up to wal_writer_delay)
+	PGOPTIONS='-c synchronous_commit=on' "$PG_BIN/pgbench" -n -c 4 -j 2 -R "${BENCH_TPS:-1000}" -T "${BENCH_LAT_SECONDS:-20}" -f "$PG_TMP/lat.sql" \
+		-h 127.0.0.1 -p "$PGPORT" -U postgres postgres >"$PG_TMP/pgbench.out" 2>&1
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$PG_TMP/pgbench.out" | head -1)
+	wait_for 60 _caught_up lat "$(psql_q "SELECT pg_current_wal_lsn()")" || true
+	kill -TERM "$lpid"; wait "$lpid" || true
+	# latency of a record: its Kafka CreateTime (stamped when pgcdc produced it) minus
+	# its commit time (source.ts_ms)
+	kcat -C -b "$KAFKA_BOOTSTRAP" -t lat.public.lat -e -q -f '%T %s\n' 2>/dev/null |
+		awk '{ match($0, /"ts_ms":[0-9]+,"snapshot"/); c = substr($0, RSTART + 8, 13); print $1 - c }' |
+		sort -n >"$PG_TMP/lat.ms"
+	n=$(wc -l <"$PG_TMP/lat.ms")
+	p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1' "$PG_TMP/lat.ms")
+	p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1' "$PG_TMP/lat.ms")
+	row "| commit-to-Kafka latency, $n records at ${tps:-?} tps | kafka | p50 ${p50} ms, p99 ${p99} ms | | | | |"
+fi
 
 echo
 echo "pgcdc $("$PGCDC_BIN" --version | cut -d' ' -f2), PostgreSQL $(psql_q 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores, $(date -u +%Y-%m-%d)"
