@@ -106,6 +106,15 @@ stream_bench() {
 			"$wall" "$(echo "$wall / $base_wall" | bc -l)" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" \
 			"$(echo "$cpu / $base_cpu" | bc -l)")"
 		psql_q "SELECT pg_drop_replication_slot('${name}_$c')" >/dev/null
+		if [[ $c == parquet && -d $PGCDC_SRC/tests/tools/node_modules/@duckdb/node-api ]]; then
+			# file size against DuckDB writing the very same rows with zstd
+			local dir=$PG_TMP/parquet-$name ours duck
+			ours=$(find "$dir" -name '*.parquet' -printf '%s\n' | awk '{t += $1} END {print t}')
+			node "$PGCDC_SRC/tests/tools/duckdb-query.mjs" "COPY (SELECT * FROM read_parquet('$dir/*/*/*.parquet')) TO '$PG_TMP/duck-$name.parquet' (FORMAT parquet, COMPRESSION zstd)" >/dev/null
+			duck=$(stat -c %s "$PG_TMP/duck-$name.parquet")
+			row "$(printf '| Parquet size, %s %s rows (zstd) | parquet | %.1f MB, DuckDB %.1f MB | %.2fx of DuckDB | | | |' "$name" "$rows" \
+				"$(echo "$ours / 1048576" | bc -l)" "$(echo "$duck / 1048576" | bc -l)" "$(echo "$ours / $duck" | bc -l)")"
+		fi
 	done
 }
 

@@ -64,4 +64,20 @@ t_eq "dropped slot: still refused on the next start" 1 "$RC"
 run_fg d --set source.snapshot=always
 t_eq "snapshot = always after a gap: streams" 0 "$RC"
 t_eq "snapshot = always: the table is re-read" 400 "$(grep -c '"op":"r"' "$PG_TMP/d.out" || true)"
+
+# 4. a slot invalidated by max_slot_wal_keep_size: its WAL is gone, changes were lost
+psql_q "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'" >/dev/null
+psql_q "SELECT pg_reload_conf()" >/dev/null
+psql_q "CREATE TABLE filler (v text)"
+for ((i = 0; i < 6; i++)); do
+	psql_q "INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 20000); SELECT pg_switch_wal()" >/dev/null
+	psql_q "CHECKPOINT"
+done
+t_eq "the slot is invalidated (wal_status lost)" lost \
+	"$(psql_q "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'pgcdc'")"
+run_fg e
+t_eq "invalidated slot: exit 1" 1 "$RC"
+grep -q 'has been invalidated (wal_status lost).*changes were lost.*re-snapshot' "$PG_TMP/fg.log" \
+	&& t_ok "invalidated slot: the message explains the loss and the recovery" \
+	|| t_fail "lost message" "$(cat "$PG_TMP/fg.log")"
 t_summary

@@ -14,7 +14,12 @@ kafka_start 3
 kafka_cmd topic o.public.k 6   # the mock keeps 5 MB per partition
 psql_q "CREATE TABLE k (id int PRIMARY KEY, v text); CREATE PUBLICATION pgcdc FOR ALL TABLES"
 mapfile -t K < <(kafka_args o)
-agent_start a "${K[@]}" --set sink.kafka.kafka.queue.buffering.max.messages=2000
+MPORT=$(free_port)
+printf '#!/bin/sh\n[ "$PGCDC_ALERT" = sink_error ] && echo "$PGCDC_SEVERITY" >>"%s/sink-alerts"\nexit 0\n' "$PG_TMP" >"$PG_TMP/hook.sh"
+chmod +x "$PG_TMP/hook.sh"
+agent_start a "${K[@]}" --set sink.kafka.kafka.queue.buffering.max.messages=2000 \
+	--set "monitor.metrics_listen=127.0.0.1:$MPORT" --set monitor.interval=1s \
+	--set "monitor.alert_command=$PG_TMP/hook.sh"
 
 # 100-row transactions, about 20 a second, until the stop file appears
 load() {
@@ -50,6 +55,9 @@ t_eq "confirmed_flush_lsn never past undelivered data ($l0)" 0 "$beyond"
 	t_ok "replication connection kept alive (wal_sender_timeout 5 s)" ||
 	t_fail "replication connection kept alive" "slot inactive"
 grep -q 'brokers are down' "$PG_TMP/a.log" && t_ok "outage logged" || t_fail "outage logged" "no 'brokers are down' line"
+t_eq "monitor: sink_error alert critical during the outage (/metrics)" 1 \
+	"$(curl -s "http://127.0.0.1:$MPORT/metrics" | grep -c '^pgcdc_alert_state{alert="sink_error"} 2$')"
+t_eq "monitor: the hook got sink_error critical" critical "$(head -1 "$PG_TMP/sink-alerts" 2>/dev/null)"
 
 kafka_cmd up all
 sleep 5
@@ -57,6 +65,8 @@ touch "$PG_TMP/stop-load"
 wait "$loader"
 rows=$(psql_q "SELECT count(*) FROM k")
 wait_caught_up 120 || t_fail "caught up after recovery" "slot did not catch up"
+wait_for 30 grep -q resolved "$PG_TMP/sink-alerts" || true
+t_eq "monitor: sink_error resolved after recovery" resolved "$(tail -1 "$PG_TMP/sink-alerts" 2>/dev/null)"
 t_eq "confirmed_flush_lsn moves again after recovery" t \
 	"$(psql_q "SELECT confirmed_flush_lsn > '$l0'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'pgcdc'")"
 agent_stop TERM
