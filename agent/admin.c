@@ -65,15 +65,12 @@ static void
 check_sinks(const struct cfg *cfg, PGconn *aux, struct report *r)
 {
 	struct sink_env env = { .cfg = cfg, .dbname = aux ? PQdb(aux) : "" };
-	bool kafka_seen = false, parquet_seen = false;
 
 	for (int i = 0; sink_registry[i] != NULL; i++) {
 		const struct sink_ops *ops = sink_registry[i];
 		struct cdc_err err = { 0 };
 		char info[512] = "";
 
-		kafka_seen = kafka_seen || strcmp(ops->name, "kafka") == 0;
-		parquet_seen = parquet_seen || strcmp(ops->name, "parquet") == 0;
 		if (!ops->enabled(cfg))
 			continue;
 		if (ops->probe == NULL)
@@ -83,10 +80,6 @@ check_sinks(const struct cfg *cfg, PGconn *aux, struct report *r)
 		else
 			finding(r, "FAIL", "sink %s: %s", ops->name, err.msg);
 	}
-	if (cfg->kafka.enabled && !kafka_seen)
-		finding(r, "FAIL", "sink kafka: not supported yet by this build");
-	if (cfg->parquet.enabled && !parquet_seen)
-		finding(r, "FAIL", "sink parquet: not supported yet by this build");
 }
 
 /* The monitor's view of things (SPEC §6): the slot against the alert thresholds,

@@ -61,29 +61,6 @@ usage(FILE *f)
 	        PGCDC_VERSION, CFG_DEFAULT_PATH);
 }
 
-static bool
-sink_built(const char *name)
-{
-	for (int i = 0; sink_registry[i] != NULL; i++)
-		if (strcmp(sink_registry[i]->name, name) == 0)
-			return true;
-	return false;
-}
-
-/* Features whose keys are accepted but whose code is not in this build: refuse to
- * run rather than silently ignore them. */
-static const char *
-unsupported(const struct cfg *c)
-{
-	if (c->kafka.enabled && !sink_built("kafka"))
-		return "[sink.kafka]: the Kafka sink is not supported yet by this build; use "
-		       "[sink.stdout] for now";
-	if (c->parquet.enabled && !sink_built("parquet"))
-		return "[sink.parquet]: the Parquet sink is not supported yet by this build; use "
-		       "[sink.stdout] for now";
-	return NULL;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -196,22 +173,8 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "drop-slot") == 0) {
 		status = admin_drop_slot(cfg);
 	} else if (strcmp(cmd, "snapshot") == 0) {
-		const char *why = unsupported(cfg);
-
-		if (why != NULL) {
-			log_error("main", "%s", why);
-			status = 2;
-			goto out;
-		}
 		status = snapshot_oneoff(cfg, ntables > 0 ? tables : NULL, ntables, &stop_requested);
 	} else {
-		const char *why = unsupported(cfg);
-
-		if (why != NULL) {
-			log_error("main", "%s", why);
-			status = 2;
-			goto out;
-		}
 		{
 			char *red = cfg_conninfo_redacted(cfg->source.conninfo);
 

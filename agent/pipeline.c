@@ -132,6 +132,41 @@ drain_if_needed(struct pipeline *p, struct cdc_err *err)
 	return 0;
 }
 
+/* Call one operation on every sink in turn.  A sink answering CDC_ERR_AGAIN is
+ * waited for (wait_step keeps the session alive) and asked again; any other
+ * failure counts against the sink and stops the call. */
+enum sink_call { CALL_BEGIN, CALL_WRITE, CALL_COMMIT };
+
+static int
+each_sink(struct pipeline *p, enum sink_call call, const struct cdc_txn *txn,
+          const struct cdc_change *ch, struct cdc_err *err)
+{
+	for (int i = 0; i < p->nsinks; i++) {
+		struct sink *s = p->sinks[i];
+		int rc;
+
+		for (;;) {
+			switch (call) {
+			case CALL_BEGIN: rc = s->ops->begin(s, txn, err); break;
+			case CALL_WRITE: rc = s->ops->write(s, ch, err); break;
+			default: rc = s->ops->commit(s, txn, err); break;
+			}
+			if (rc != CDC_ERR_AGAIN)
+				break;
+			note_stall(p, i, err);
+			cdc_err_clear(err);
+			if ((rc = wait_step(p, i, err)) != 0)
+				return rc;
+		}
+		if (rc != 0) {
+			s->errors++;
+			return rc;
+		}
+		clear_stall(p, i);
+	}
+	return 0;
+}
+
 int
 pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 {
@@ -141,24 +176,7 @@ pipe_begin(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 		p->skipped++;
 		return 1;
 	}
-	for (int i = 0; i < p->nsinks; i++) {
-		struct sink *s = p->sinks[i];
-		int rc;
-
-		while ((rc = s->ops->begin(s, txn, err)) == CDC_ERR_AGAIN) {
-			note_stall(p, i, err);
-			cdc_err_clear(err);
-			if ((rc = wait_step(p, i, err)) != 0)
-				return rc;
-		}
-		if (rc == 0)
-			clear_stall(p, i);
-		if (rc != 0) {
-			s->errors++;
-			return rc;
-		}
-	}
-	return 0;
+	return each_sink(p, CALL_BEGIN, txn, NULL, err);
 }
 
 void
@@ -180,23 +198,8 @@ pipe_change(struct pipeline *p, const struct cdc_change *ch, size_t bytes, struc
 		if (frc == 1)
 			return 0;   /* a table the filter leaves out */
 	}
-	for (int i = 0; i < p->nsinks; i++) {
-		struct sink *s = p->sinks[i];
-		int rc;
-
-		while ((rc = s->ops->write(s, ch, err)) == CDC_ERR_AGAIN) {
-			note_stall(p, i, err);
-			cdc_err_clear(err);
-			if ((rc = wait_step(p, i, err)) != 0)
-				return rc;
-		}
-		if (rc == 0)
-			clear_stall(p, i);
-		if (rc != 0) {
-			s->errors++;
-			return rc;
-		}
-	}
+	if ((frc = each_sink(p, CALL_WRITE, NULL, ch, err)) != 0)
+		return frc;
 	p->changes++;
 	p->pending_bytes += (int64_t) bytes;
 	return drain_if_needed(p, err);
@@ -205,28 +208,15 @@ pipe_change(struct pipeline *p, const struct cdc_change *ch, size_t bytes, struc
 int
 pipe_commit(struct pipeline *p, const struct cdc_txn *txn, struct cdc_err *err)
 {
+	int rc;
+
 	p->in_txn = false;
 	if (p->skipping) {
 		p->skipping = false;
 		return 0;
 	}
-	for (int i = 0; i < p->nsinks; i++) {
-		struct sink *s = p->sinks[i];
-		int rc;
-
-		while ((rc = s->ops->commit(s, txn, err)) == CDC_ERR_AGAIN) {
-			note_stall(p, i, err);
-			cdc_err_clear(err);
-			if ((rc = wait_step(p, i, err)) != 0)
-				return rc;
-		}
-		if (rc == 0)
-			clear_stall(p, i);
-		if (rc != 0) {
-			s->errors++;
-			return rc;
-		}
-	}
+	if ((rc = each_sink(p, CALL_COMMIT, txn, NULL, err)) != 0)
+		return rc;
 	p->txns++;
 	p->handed_commit = txn->commit_lsn;
 	p->last_commit_end = txn->end_lsn;

@@ -721,11 +721,7 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 	s->types = env->types;
 	s->tombstones = cfg->kafka.tombstones;
 	s->prefix = strdup(cfg->kafka.topic_prefix);
-	s->jopts.numeric_as_number = cfg->format.numeric_as_number;
-	s->jopts.omit_unchanged_toast = cfg->format.omit_unchanged_toast;
-	s->jopts.name = cfg->kafka.topic_prefix;
-	s->jopts.db = env->dbname;
-	s->jopts.version = PGCDC_VERSION;
+	sink_json_opts(env, &s->jopts);
 	jbuf_init(&s->key);
 	jbuf_init(&s->val);
 	jbuf_init(&s->name);

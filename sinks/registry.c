@@ -4,6 +4,8 @@
 #include <stddef.h>
 
 #include "sink.h"
+#include "../agent/config.h"
+#include "../decoder/json.h"
 
 const struct sink_ops *const sink_registry[] = {
 	&sink_stdout_ops,
@@ -44,4 +46,14 @@ sinks_close(struct sink **sinks, int n)
 {
 	for (int i = 0; i < n; i++)
 		sinks[i]->ops->close(sinks[i]);
+}
+
+void
+sink_json_opts(const struct sink_env *env, struct json_opts *o)
+{
+	o->numeric_as_number = env->cfg->format.numeric_as_number;
+	o->omit_unchanged_toast = env->cfg->format.omit_unchanged_toast;
+	o->name = env->cfg->kafka.topic_prefix;
+	o->db = env->dbname;
+	o->version = PGCDC_VERSION;
 }

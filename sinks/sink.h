@@ -83,4 +83,9 @@ int sinks_open(const struct sink_env *env, struct sink **out, int max, int *n,
                struct cdc_err *err);
 void sinks_close(struct sink **sinks, int n);
 
+/* The JSON encoder options every JSON-writing sink uses ([format], source.name =
+ * topic_prefix, source.db, version). */
+struct json_opts;
+void sink_json_opts(const struct sink_env *env, struct json_opts *o);
+
 #endif

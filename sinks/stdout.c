@@ -61,11 +61,7 @@ stdout_open(const struct sink_env *env, struct cdc_err *err)
 	s->types = env->types;
 	s->fd = STDOUT_FILENO;
 	s->is_file = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-	s->jopts.numeric_as_number = env->cfg->format.numeric_as_number;
-	s->jopts.omit_unchanged_toast = env->cfg->format.omit_unchanged_toast;
-	s->jopts.name = env->cfg->kafka.topic_prefix;
-	s->jopts.db = env->dbname;
-	s->jopts.version = PGCDC_VERSION;
+	sink_json_opts(env, &s->jopts);
 	jbuf_init(&s->buf);
 	return &s->base;
 }
