@@ -87,7 +87,7 @@ unlisted=()
 read -ra mods <<<"$(sed -n 's/^\(TEST_\)\{0,1\}PKGS *:= *//p' Makefile | tr '\n' ' ')"
 for mod in "${mods[@]}"; do
 	pc="$(pkg-config --variable=pcfiledir "$mod" 2>/dev/null)/$mod.pc"
-	owner=$(dpkg -S "$pc" 2>/dev/null | head -n 1 | cut -d: -f1) || true
+	owner=$(dpkg -S "$pc" 2>/dev/null | awk -F: 'NR == 1 { print $1 }') || true
 	[[ -n $owner && " ${bdeps[*]} " == *" $owner "* ]] || unlisted+=("$mod:${owner:-?}")
 done
 owner=$(dpkg -S "$(readlink -f "$(command -v protoc-c)")" 2>/dev/null | head -n 1 | cut -d: -f1) || true
@@ -191,11 +191,12 @@ echo "Depends: $depends"
 dpkg-deb -x "$DEB" "$WORK/root"
 dep_ok=1
 while read -r soname; do
-	path=$(ldconfig -p | awk -v s="$soname" '$1 == s { print $NF; exit }')
+	# awk reads all of ldconfig's output: an early exit would SIGPIPE it (pipefail)
+	path=$(ldconfig -p | awk -v s="$soname" '$1 == s && !found { print $NF; found = 1 }')
 	owner=
 	for cand in "$path" "$(readlink -f "$path")" "${path/#\/lib/\/usr\/lib}" "${path/#\/usr\/lib/\/lib}"; do
 		[[ -n $cand ]] || continue
-		owner=$(dpkg -S "$cand" 2>/dev/null | head -n 1 | cut -d: -f1) && [[ -n $owner ]] && break
+		owner=$(dpkg -S "$cand" 2>/dev/null | awk -F: 'NR == 1 { print $1 }') && [[ -n $owner ]] && break
 	done
 	if [[ -z $owner ]]; then
 		dep_ok=0
@@ -380,7 +381,7 @@ else
 	t_fail "state in /var/lib/pgcdc" "no pgcdc.lsn owned by pgcdc"
 fi
 if grep -q ' ERROR ' "$WORK/run.err"; then
-	grep ' ERROR ' "$WORK/run.err" | head -n 5
+	grep ' ERROR ' "$WORK/run.err" | sed -n '1,5p'
 	t_fail "agent log has no errors" "see above"
 else
 	t_ok "agent log has no errors"
@@ -428,7 +429,7 @@ for p in /usr/bin/pgcdc /etc/pgcdc /etc/default/pgcdc /var/lib/pgcdc /usr/share/
 	[[ ! -e $p ]] || left+=("$p")
 done
 t_eq "purge removed binary, configuration, state, units, docs" "" "${left[*]-}"
-owned=$(find /etc /var /usr /opt /srv /run -xdev -user pgcdc 2>/dev/null | head -n 5)
+owned=$(find /etc /var /usr /opt /srv /run -xdev -user pgcdc 2>/dev/null | sed -n '1,5p')
 t_eq "no file owned by pgcdc left" "" "$owned"
 # kept on purge, as Debian usually does (see packaging/debian/pgcdc.postrm)
 if getent passwd pgcdc >/dev/null; then
