@@ -59,8 +59,7 @@ jbuf_free(struct jbuf *b)
 	jbuf_init(b);
 }
 
-/* Make room for n more bytes; returns where they go, or NULL (oom set). */
-static char *
+char *
 jbuf_reserve(struct jbuf *b, size_t n)
 {
 	size_t cap;
@@ -88,32 +87,11 @@ jbuf_reserve(struct jbuf *b, size_t n)
 }
 
 void
-jbuf_put(struct jbuf *b, const void *p, size_t n)
-{
-	char *d;
-
-	if (n == 0 || (d = jbuf_reserve(b, n)) == NULL)
-		return;
-	memcpy(d, p, n);
-	b->len += n;
-}
-
-void
 jbuf_puts(struct jbuf *b, const char *s)
 {
 	jbuf_put(b, s, strlen(s));
 }
 
-void
-jbuf_putc(struct jbuf *b, char c)
-{
-	char *d = jbuf_reserve(b, 1);
-
-	if (d == NULL)
-		return;
-	*d = c;
-	b->len++;
-}
 
 /* A string literal, without strlen at run time. */
 #define JBUF_LIT(b, lit) jbuf_put((b), (lit), sizeof(lit) - 1)

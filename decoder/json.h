@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "change.h"
 #include "types.h"
@@ -28,9 +29,39 @@ struct jbuf {
 void jbuf_init(struct jbuf *b);
 void jbuf_reset(struct jbuf *b);      /* len = 0, keeps memory */
 void jbuf_free(struct jbuf *b);
-void jbuf_put(struct jbuf *b, const void *p, size_t n);
+/* Make room for n more bytes; returns where they go, or NULL (oom set). */
+char *jbuf_reserve(struct jbuf *b, size_t n);
 void jbuf_puts(struct jbuf *b, const char *s);
-void jbuf_putc(struct jbuf *b, char c);
+
+/* The appends are inline: the encoder makes several per value, and the common
+ * case (room left) is a store and an add. */
+static inline void
+jbuf_put(struct jbuf *b, const void *p, size_t n)
+{
+	char *d;
+
+	if (n == 0)
+		return;
+	if (!b->oom && n <= b->cap - b->len)
+		d = b->data + b->len;
+	else if ((d = jbuf_reserve(b, n)) == NULL)
+		return;
+	memcpy(d, p, n);
+	b->len += n;
+}
+
+static inline void
+jbuf_putc(struct jbuf *b, char c)
+{
+	char *d;
+
+	if (!b->oom && b->len < b->cap)
+		d = b->data + b->len;
+	else if ((d = jbuf_reserve(b, 1)) == NULL)
+		return;
+	*d = c;
+	b->len++;
+}
 /* Append s[0..n) as a quoted, escaped JSON string (invalid UTF-8 becomes U+FFFD). */
 void jbuf_put_jstring(struct jbuf *b, const char *s, size_t n);
 

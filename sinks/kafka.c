@@ -56,6 +56,8 @@
 
 #define KAFKA_TOPIC_MAX 249            /* Kafka's limit on topic name length */
 #define KAFKA_POLL_EVERY 1000          /* serve delivery reports every this many messages */
+#define KAFKA_FULL_POLL_MS 10          /* queue full: serve deliveries this long, then retry */
+#define KAFKA_FULL_RETRIES 10          /* ... this many times before it is backpressure */
 #define KAFKA_CLOSE_FLUSH_MS 5000      /* close(): how long to wait for delivery */
 #define KAFKA_PROBE_TIMEOUT_MS 5000    /* check: metadata request timeout */
 #define KAFKA_ERRLOG_INTERVAL_MS 30000 /* a transient error code is logged once per this */
@@ -129,7 +131,9 @@ now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* the coarse clock: ts_ms is in milliseconds, and on some virtual machines the
+	 * precise clock costs a syscall per record */
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -796,16 +800,25 @@ produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch
 
 	t->outstanding++;
 	s->outstanding++;
-	if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *) val, vallen,
-	                     key, keylen, t) == 0) {
-		s->base.records++;
-		if (++s->since_poll >= KAFKA_POLL_EVERY) {
-			s->since_poll = 0;
-			rd_kafka_poll(s->rk, 0);
+	/* A full queue is first served in place, as librdkafka recommends: deliveries
+	 * make room within milliseconds while the brokers keep up, and producing goes
+	 * on without the whole queue being drained first.  Only a queue that stays full
+	 * (brokers slow or down) is handed back to the pipeline as backpressure. */
+	for (int tries = 0;; tries++) {
+		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *) val,
+		                     vallen, key, keylen, t) == 0) {
+			s->base.records++;
+			if (++s->since_poll >= KAFKA_POLL_EVERY) {
+				s->since_poll = 0;
+				rd_kafka_poll(s->rk, 0);
+			}
+			return 0;
 		}
-		return 0;
+		e = rd_kafka_last_error();
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || tries == KAFKA_FULL_RETRIES)
+			break;
+		rd_kafka_poll(s->rk, KAFKA_FULL_POLL_MS);
 	}
-	e = rd_kafka_last_error();
 	t->outstanding--;
 	s->outstanding--;
 	if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
