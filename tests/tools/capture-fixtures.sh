@@ -28,7 +28,7 @@ STAGE=$(mktemp -d "${TMPDIR:-/tmp}/pgcdc-fixtures.XXXXXX")
 # shellcheck disable=SC2016 # expanded when the hook runs
 at_exit '[[ ${KEEP_TMP-} == 1 ]] && echo "kept $STAGE" >&2 || rm -rf -- "$STAGE"'
 
-ALL_SCENARIOS=(v1_basic v1_types v1_identity v1_toast v1_rollback v2_stream)
+ALL_SCENARIOS=(v1_basic v1_types v1_identity v1_toast v1_rollback v1_origin v2_stream)
 if (($# > 0)); then
 	SCENARIOS=("$@")
 	for s in "${SCENARIOS[@]}"; do
@@ -105,7 +105,8 @@ build_capture
 # --------------------------------------------------------------------------------------------
 # Protocol 1 scenarios
 # --------------------------------------------------------------------------------------------
-if wanted v1_basic || wanted v1_types || wanted v1_identity || wanted v1_toast || wanted v1_rollback; then
+if wanted v1_basic || wanted v1_types || wanted v1_identity || wanted v1_toast || wanted v1_rollback ||
+	wanted v1_origin; then
 	pg_start
 
 	if wanted v1_basic; then
@@ -337,6 +338,25 @@ if wanted v1_basic || wanted v1_types || wanted v1_identity || wanted v1_toast |
 		expect_eq v1_rollback I 2
 		expect_eq v1_rollback U 1
 		expect_eq v1_rollback M 1
+	fi
+
+	if wanted v1_origin; then
+		# a transaction replayed from another node carries a replication origin: the
+		# server sends an Origin message after its Begin
+		scenario v1_origin 1 <<-'SQL'
+			CREATE TABLE orig (id int PRIMARY KEY);
+			SELECT pg_replication_origin_create('node_a');
+			SELECT pg_replication_origin_session_setup('node_a');
+			BEGIN;
+			SELECT pg_replication_origin_xact_setup('0/100', '2026-11-22 10:00:00+00');
+			INSERT INTO orig VALUES (1);
+			COMMIT;
+			SELECT pg_replication_origin_session_reset();
+			INSERT INTO orig VALUES (2);
+		SQL
+		expect_eq v1_origin O 1
+		expect_eq v1_origin B 2
+		expect_eq v1_origin I 2
 	fi
 
 	pg_destroy

@@ -48,7 +48,8 @@ struct fixture {
 
 static struct fixture fixtures[] = {
 	{ .name = "v1_basic" }, { .name = "v1_types" }, { .name = "v1_identity" },
-	{ .name = "v1_toast" }, { .name = "v1_rollback" }, { .name = "v2_stream" },
+	{ .name = "v1_toast" }, { .name = "v1_rollback" }, { .name = "v1_origin" },
+	{ .name = "v2_stream" },
 };
 
 /* $PGCDC_SRCDIR/tests/fixtures, else relative to the working directory (the runner uses
@@ -961,6 +962,28 @@ test_v1_rollback(void **state)
 	coll_free(&c);
 }
 
+/* The Origin message of a replicated transaction emits nothing: both inserts, the
+ * one with an origin and the one without, come out as ordinary creates. */
+static void
+test_v1_origin(void **state)
+{
+	struct coll c;
+	int creates = 0;
+
+	coll_init(&c);
+	run_ok("v1_origin", &c);
+	check_txns(&c, 0);
+	for (size_t i = 0; i < c.n; i++) {
+		if (strncmp(c.evs[i].line, "c orig new=", 11) == 0) {
+			creates++;
+			assert_string_equal(c.evs[i].line + 11, creates == 1 ? "1" : "2");
+		}
+		assert_true(c.evs[i].line[0] != 'O');
+	}
+	assert_int_equal(creates, 2);
+	coll_free(&c);
+}
+
 static void
 test_v1_types(void **state)
 {
@@ -1523,6 +1546,12 @@ test_truncated_v1_rollback(void **state)
 }
 
 static void
+test_truncated_v1_origin(void **state)
+{
+	sweep_truncated("v1_origin");
+}
+
+static void
 test_truncated_v2_stream(void **state)
 {
 	sweep_truncated("v2_stream");
@@ -1551,6 +1580,7 @@ main(void)
 		cmocka_unit_test(test_full_key_change),
 		cmocka_unit_test(test_v1_toast),
 		cmocka_unit_test(test_v1_rollback),
+		cmocka_unit_test(test_v1_origin),
 		cmocka_unit_test(test_v1_types),
 		cmocka_unit_test(test_v2_stream),
 		cmocka_unit_test(test_errors),
@@ -1562,6 +1592,7 @@ main(void)
 		cmocka_unit_test(test_truncated_v1_identity),
 		cmocka_unit_test(test_truncated_v1_toast),
 		cmocka_unit_test(test_truncated_v1_rollback),
+		cmocka_unit_test(test_truncated_v1_origin),
 		cmocka_unit_test(test_truncated_v2_stream),
 	};
 

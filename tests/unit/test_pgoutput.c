@@ -53,7 +53,8 @@ static uint8_t *kept_copy;
 
 static struct fixture fixtures[] = {
 	{ .name = "v1_basic" }, { .name = "v1_types" }, { .name = "v1_identity" },
-	{ .name = "v1_toast" }, { .name = "v1_rollback" }, { .name = "v2_stream" },
+	{ .name = "v1_toast" }, { .name = "v1_rollback" }, { .name = "v1_origin" },
+	{ .name = "v2_stream" },
 };
 
 /* The fixture directory: $PGCDC_SRCDIR/tests/fixtures, else relative to the working
@@ -468,6 +469,12 @@ test_listing_v1_rollback(void **state)
 }
 
 static void
+test_listing_v1_origin(void **state)
+{
+	check_listing("v1_origin", "B2 C2 I2 O1 R1");
+}
+
+static void
 test_listing_v2_stream(void **state)
 {
 	check_listing("v2_stream", "A2 B2 C2 E10 I3685 R6 S10 c2");
@@ -818,6 +825,29 @@ test_v1_rollback_content(void **state)
 	pgo_parser_free(p);
 }
 
+/* A transaction replayed with a replication origin: Origin comes right after its
+ * Begin, naming the origin and the origin's commit LSN given to
+ * pg_replication_origin_xact_setup. */
+static void
+test_v1_origin_content(void **state)
+{
+	struct fixture *f = fx("v1_origin");
+	struct pgo_parser *p = parser();
+	struct pgo_msg m;
+
+	parse_ok(p, f, 0, &m);
+	assert_int_equal(m.type, PGO_MSG_BEGIN);
+	parse_ok(p, f, 1, &m);
+	assert_int_equal(m.type, PGO_MSG_ORIGIN);
+	assert_string_equal(m.u.origin.name, "node_a");
+	assert_int_equal(m.u.origin.lsn, 0x100);
+	parse_ok(p, f, 3, &m);
+	TUPLE(&m.u.insert.newtup, "1");
+	parse_ok(p, f, 6, &m);
+	TUPLE(&m.u.insert.newtup, "2");
+	pgo_parser_free(p);
+}
+
 static void
 test_v2_stream_content(void **state)
 {
@@ -1021,6 +1051,12 @@ static void
 test_truncation_v1_rollback(void **state)
 {
 	sweep_prefixes("v1_rollback");
+}
+
+static void
+test_truncation_v1_origin(void **state)
+{
+	sweep_prefixes("v1_origin");
 }
 
 static void
@@ -1416,18 +1452,21 @@ main(void)
 		cmocka_unit_test(test_listing_v1_identity),
 		cmocka_unit_test(test_listing_v1_toast),
 		cmocka_unit_test(test_listing_v1_rollback),
+		cmocka_unit_test(test_listing_v1_origin),
 		cmocka_unit_test(test_listing_v2_stream),
 		cmocka_unit_test(test_v1_basic_content),
 		cmocka_unit_test(test_v1_types_content),
 		cmocka_unit_test(test_v1_identity_content),
 		cmocka_unit_test(test_v1_toast_content),
 		cmocka_unit_test(test_v1_rollback_content),
+		cmocka_unit_test(test_v1_origin_content),
 		cmocka_unit_test(test_v2_stream_content),
 		cmocka_unit_test(test_truncation_v1_basic),
 		cmocka_unit_test(test_truncation_v1_types),
 		cmocka_unit_test(test_truncation_v1_identity),
 		cmocka_unit_test(test_truncation_v1_toast),
 		cmocka_unit_test(test_truncation_v1_rollback),
+		cmocka_unit_test(test_truncation_v1_origin),
 		cmocka_unit_test(test_truncation_v2_stream),
 		cmocka_unit_test(test_trailing_garbage),
 		cmocka_unit_test(test_unknown_type),
