@@ -131,9 +131,9 @@ now_ms(void)
 {
 	struct timespec ts;
 
-	/* the coarse clock: ts_ms is in milliseconds, and on some virtual machines the
-	 * precise clock costs a syscall per record */
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	/* the precise clock: the coarse one lags by up to a tick, which could stamp a
+	 * record as produced before its own commit */
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 

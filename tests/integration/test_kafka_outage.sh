@@ -57,7 +57,8 @@ t_eq "confirmed_flush_lsn never past undelivered data ($l0)" 0 "$beyond"
 grep -q 'brokers are down' "$PG_TMP/a.log" && t_ok "outage logged" || t_fail "outage logged" "no 'brokers are down' line"
 t_eq "monitor: sink_error alert critical during the outage (/metrics)" 1 \
 	"$(curl -s "http://127.0.0.1:$MPORT/metrics" | grep -c '^pgcdc_alert_state{alert="sink_error"} 2$')"
-t_eq "monitor: the hook got sink_error critical" critical "$(head -1 "$PG_TMP/sink-alerts" 2>/dev/null)"
+t_eq "monitor: the hook got sink_error critical" critical "$(tail -1 "$PG_TMP/sink-alerts" 2>/dev/null)"
+at_outage=$(wc -l <"$PG_TMP/sink-alerts" 2>/dev/null || echo 0)
 
 kafka_cmd up all
 sleep 5
@@ -65,8 +66,11 @@ touch "$PG_TMP/stop-load"
 wait "$loader"
 rows=$(psql_q "SELECT count(*) FROM k")
 wait_caught_up 120 || t_fail "caught up after recovery" "slot did not catch up"
-wait_for 30 grep -q resolved "$PG_TMP/sink-alerts" || true
-t_eq "monitor: sink_error resolved after recovery" resolved "$(tail -1 "$PG_TMP/sink-alerts" 2>/dev/null)"
+wait_for 30 bash -c "tail -n +$((at_outage + 1)) '$PG_TMP/sink-alerts' | grep -q resolved" || true
+# resolved after the outage's critical (a tiny producer queue under load may stall,
+# and alert, again briefly later: that is the alert doing its job)
+t_eq "monitor: sink_error resolved after recovery" 1 \
+	"$(tail -n "+$((at_outage + 1))" "$PG_TMP/sink-alerts" | grep -c -m1 resolved || true)"
 t_eq "confirmed_flush_lsn moves again after recovery" t \
 	"$(psql_q "SELECT confirmed_flush_lsn > '$l0'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'pgcdc'")"
 agent_stop TERM

@@ -130,6 +130,28 @@ source_state >"$PG_TMP/want"
 t_eq "after kill -9 and redo: replay equals the source ($(wc -l <"$PG_TMP/want") rows)" "" \
 	"$(diff "$PG_TMP/want" "$PG_TMP/replayed" | head -5)"
 
+# a table dropped while the snapshot runs: skipped with a warning, the rest delivered.
+# One worker copies the largest table first; its stdout is a pipe read only after the
+# drop, so the copy of "dropme" has not started when it goes.
+psql_q "CREATE TABLE dropme (id int PRIMARY KEY); INSERT INTO dropme VALUES (1), (2)"
+psql_q "ALTER PUBLICATION pgcdc ADD TABLE dropme"
+mkfifo "$PG_TMP/stall2"
+mapfile -t base < <(agent_args)
+"$PGCDC_BIN" "${base[@]}" --set source.slot=dropper --set source.snapshot_workers=1 snapshot \
+	>"$PG_TMP/stall2" 2>"$PG_TMP/drop.log" &
+dpid=$!
+exec 8<"$PG_TMP/stall2"
+head -c 65536 <&8 >/dev/null   # copying has begun (table a, the largest)
+psql_q "DROP TABLE dropme"
+cat <&8 >"$PG_TMP/drop.out"
+exec 8<&-
+set +e; wait "$dpid"; rc=$?; set -e
+t_eq "table dropped during a snapshot: the snapshot still succeeds" 0 "$rc"
+grep -q "table public.dropme was dropped during the snapshot; skipped" "$PG_TMP/drop.log" \
+	&& t_ok "table dropped during a snapshot: named in a warning" || t_fail "dropped table warning" "$(tail -3 "$PG_TMP/drop.log")"
+t_eq "table dropped during a snapshot: the others are complete (b)" 20000 \
+	"$(grep -c '"table":"b"' "$PG_TMP/drop.out" || true)"
+
 # one-off backfill: twice, identical rows; no slot created
 run_oneoff() {
 	local -a base
