@@ -81,6 +81,13 @@ drain_recvlogical() {
 
 row() { printf '%s\n' "$*" >>"$RESULTS"; }
 
+# drop_slot NAME: once the walsender of the consumer that just exited has let go of it
+drop_slot() {
+	wait_for 30 _slot_idle "$1" || true
+	psql_q "SELECT pg_drop_replication_slot('$1')" >/dev/null
+}
+_slot_idle() { [[ $(psql_q "SELECT active FROM pg_replication_slots WHERE slot_name = '$1'") == f ]]; }
+
 stream_bench() {
 	[[ " $SINKS " == *" kafka "* ]] && sink_available kafka && start_mock
 	local name=$1 rows=$2 sql=$3 consumers=(recvlogical) c target r base_wall base_cpu
@@ -105,7 +112,7 @@ stream_bench() {
 		row "$(printf '| stream %s %s rows | %s | %.2f s | %.2fx | %.2f s | %.3f us | %.2fx |' "$name" "$rows" "$c" \
 			"$wall" "$(echo "$wall / $base_wall" | bc -l)" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" \
 			"$(echo "$cpu / $base_cpu" | bc -l)")"
-		psql_q "SELECT pg_drop_replication_slot('${name}_$c')" >/dev/null
+		drop_slot "${name}_$c"
 		if [[ $c == parquet && -d $PGCDC_SRC/tests/tools/node_modules/@duckdb/node-api ]]; then
 			# file size against DuckDB writing the very same rows with zstd
 			local dir=$PG_TMP/parquet-$name ours duck
@@ -159,7 +166,7 @@ for proto in 1 2; do
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 	kill -TERM "$pid"; wait "$pid" || true
 	row "$(printf '| peak RSS, one %s-row transaction, protocol %s | null | %.1f MB | | | | |' "$BIGTXN" "$proto" "$(echo "$hwm / 1024" | bc -l)")"
-	psql_q "SELECT pg_drop_replication_slot('big$proto')" >/dev/null
+	drop_slot "big$proto"
 done
 
 # commit-to-Kafka latency at about 1000 transactions/s (pgbench, rate-limited)
