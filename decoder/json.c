@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
 #include "change.h"
 #include "json.h"
 #include "types.h"
@@ -510,21 +511,6 @@ static bool
 is_infinity(const char *s, size_t n)
 {
 	return eq(s, n, "infinity") || eq(s, n, "-infinity");
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, astronomical year
- * numbering (H. Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../decoder/civil.h"
 #include "convert.h"
 
 #define US_PER_DAY INT64_C(86400000000)
@@ -129,19 +130,6 @@ digits(const char *s, size_t n, size_t *i, int mind, int maxd, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 /* "YYYY-MM-DD" at s[*i..] (year of 4 or more digits): days, before BC handling. */
