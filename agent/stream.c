@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,11 +58,18 @@ struct agent {
 	cdc_lsn received;          /* newest WAL position received */
 	cdc_lsn sent_flush;        /* last flush position reported to the server */
 	int64_t last_status_ms;
+	int64_t last_poll_ms;      /* sinks last polled between status updates */
+	unsigned since_timers;     /* messages since the timers were last looked at */
 	int64_t last_heartbeat_ms;
 	cdc_lsn state_written;
 	bool in_stream;
 	bool streaming;            /* START_REPLICATION succeeded on repl */
 	size_t cur_msg_len;        /* payload length of the message being decoded */
+	/* batched receive (see wait_readable) */
+	bool rcv_batched;          /* SO_RCVLOWAT is raised on the replication socket */
+	bool drained;              /* read the socket since the last message: wait next */
+	size_t burst;              /* bytes received since the loop last had to wait */
+	int64_t last_wait_us;      /* how long that wait took */
 	char slot_q[200];          /* quoted slot identifier */
 };
 
@@ -197,7 +205,8 @@ maybe_status(struct agent *a, struct cdc_err *err)
 
 	if (since >= a->cfg->source.status_interval_ms)
 		return send_status(a, false, err);
-	if (since >= 200) {
+	if (since >= 200 && now - a->last_poll_ms >= 20) {
+		a->last_poll_ms = now;
 		if ((rc = pipe_poll(a->pipe, &ack, err)) != 0)
 			return rc;
 		if (ack != a->sent_flush)
@@ -708,6 +717,10 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	stats_set_state(a->stats, STATS_STREAMING);
 	a->received = start;
 	a->sent_flush = start;
+	a->rcv_batched = false;   /* a new socket */
+	a->drained = false;
+	a->burst = 0;
+	a->last_wait_us = INT64_MAX;
 	a->last_status_ms = mono_ms();
 	return 0;
 }
@@ -746,6 +759,76 @@ heartbeat(struct agent *a)
 	return 0;
 }
 
+/*
+ * Waiting for the walsender.  libpq reads at most its buffer (about 16 kB) per
+ * recv(), and a consumer faster than the walsender would otherwise wake for every
+ * send the walsender makes: during a backlog that is a select() and a context
+ * switch per few kB, which costs more CPU than decoding the rows.  Two things keep
+ * that down:
+ *  - when the buffered messages are used up, the socket is read once more before
+ *    waiting (a non-blocking recv() returns what is there, even below the
+ *    low-water mark), and the loop only waits when that brings nothing;
+ *  - while data streams in (a wait that brought RCV_BATCH_ON bytes or more, or that
+ *    ended within RCV_WAIT_MS), SO_RCVLOWAT is raised so that select() wakes once
+ *    RCV_LOWAT bytes are in, or after RCV_WAIT_MS at most: the tail of a burst is
+ *    delayed by that much, never more.  A wait that times out drops back to waking
+ *    on every byte, so a quiet stream keeps its latency.
+ */
+#define RCV_LOWAT    (64 * 1024)
+#define RCV_BATCH_ON (8 * 1024)
+#define RCV_WAIT_MS  2
+#define TIMERS_EVERY 64
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+set_rcvlowat(struct agent *a, bool on)
+{
+	int v = on ? RCV_LOWAT : 1;
+
+	if (on == a->rcv_batched)
+		return;
+	/* best effort: without it the loop only wakes more often */
+	if (setsockopt(PQsocket(a->repl), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0)
+		a->rcv_batched = on;
+}
+
+/* waits until the replication socket may be readable; 0 or the error code */
+static int
+wait_readable(struct agent *a, struct cdc_err *err)
+{
+	struct timeval tv = { 0, 100 * 1000 };
+	int sock = PQsocket(a->repl), r;
+	int64_t t0, waited;
+	fd_set rfds;
+
+	if (a->burst >= RCV_BATCH_ON || a->last_wait_us < RCV_WAIT_MS * 1000)
+		set_rcvlowat(a, true);
+	if (a->rcv_batched)
+		tv.tv_usec = RCV_WAIT_MS * 1000;
+	FD_ZERO(&rfds);
+	FD_SET(sock, &rfds);
+	t0 = mono_us();
+	r = select(sock + 1, &rfds, NULL, NULL, &tv);
+	if (r < 0 && errno != EINTR)
+		return cdc_errf(err, CDC_ERR_CONN, "select failed: %s", strerror(errno));
+	waited = mono_us() - t0;
+	a->burst = 0;
+	a->last_wait_us = waited;
+	if (r == 0) {
+		set_rcvlowat(a, false);   /* timed out: nothing is streaming in */
+		a->last_wait_us = INT64_MAX;
+	}
+	return 0;
+}
+
 static int
 loop(struct agent *a, struct cdc_err *err)
 {
@@ -761,27 +844,29 @@ loop(struct agent *a, struct cdc_err *err)
 			*a->reopen = 0;
 			log_info("stream", "SIGHUP received: logs go to stderr, nothing to reopen");
 		}
-		if ((rc = maybe_status(a, err)) != 0)
-			return rc;
-		if (a->cfg->source.heartbeat_interval_ms > 0 &&
-		    mono_ms() - a->last_heartbeat_ms >= a->cfg->source.heartbeat_interval_ms)
-			heartbeat(a);
+		/* the clock is read before every wait and every TIMERS_EVERY messages */
+		if (a->drained || ++a->since_timers >= TIMERS_EVERY) {
+			a->since_timers = 0;
+			if ((rc = maybe_status(a, err)) != 0)
+				return rc;
+			if (a->cfg->source.heartbeat_interval_ms > 0 &&
+			    mono_ms() - a->last_heartbeat_ms >= a->cfg->source.heartbeat_interval_ms)
+				heartbeat(a);
+		}
 
 		n = PQgetCopyData(a->repl, &buf, 1);
 		if (n == 0) {
-			fd_set rfds;
-			struct timeval tv = { 0, 100 * 1000 };
-			int sock = PQsocket(a->repl);
-
-			FD_ZERO(&rfds);
-			FD_SET(sock, &rfds);
-			if (select(sock + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR)
-				return cdc_errf(err, CDC_ERR_CONN, "select failed: %s", strerror(errno));
+			if (a->drained && (rc = wait_readable(a, err)) != 0)
+				return rc;
 			if (PQconsumeInput(a->repl) == 0)
 				return cdc_errf(err, CDC_ERR_CONN, "replication connection lost: %s",
 				                PQerrorMessage(a->repl));
+			a->drained = true;
 			continue;
 		}
+		a->drained = false;
+		if (n > 0)
+			a->burst += (size_t) n;
 		if (n == -1) {
 			PGresult *res = PQgetResult(a->repl);
 			const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
