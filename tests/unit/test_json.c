@@ -774,6 +774,76 @@ test_escape_fuzz(void **state)
 	jbuf_free(&b);
 }
 
+/* The escaper scans plain bytes 16 (or 8) at a time: every byte value at every
+ * position of a plain run, and multi-byte characters straddling the scan's block
+ * boundaries, give exactly what escaping one byte at a time gives. */
+static size_t
+escape_one(unsigned char c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '"': return (size_t) sprintf(out, "\\\"");
+	case '\\': return (size_t) sprintf(out, "\\\\");
+	case '\b': return (size_t) sprintf(out, "\\b");
+	case '\f': return (size_t) sprintf(out, "\\f");
+	case '\n': return (size_t) sprintf(out, "\\n");
+	case '\r': return (size_t) sprintf(out, "\\r");
+	case '\t': return (size_t) sprintf(out, "\\t");
+	}
+	if (c < 0x20)
+		return (size_t) sprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 0xF]);
+	if (c >= 0x80)
+		return (size_t) sprintf(out, "\xEF\xBF\xBD");   /* a lone byte: U+FFFD */
+	out[0] = (char) c;
+	return 1;
+}
+
+static void
+test_escape_block_boundaries(void **state)
+{
+	static const char *multi[] = { "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80" };
+	struct jbuf b = { 0 };
+	char in[80], want[160];
+
+	(void) state;
+	for (size_t len = 1; len <= 70; len += 23) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (int c = 1; c < 256; c++) {
+				size_t w = 0;
+
+				memset(in, 'a' + (int) (pos % 26), len);
+				in[pos] = (char) c;
+				want[w++] = '"';
+				memcpy(want + w, in, pos);
+				w += pos;
+				w += escape_one((unsigned char) c, want + w);
+				memcpy(want + w, in + pos + 1, len - pos - 1);
+				w += len - pos - 1;
+				want[w++] = '"';
+				jbuf_reset(&b);
+				jbuf_put_jstring(&b, in, len);
+				if (b.len != w || memcmp(b.data, want, w) != 0)
+					fail_msg("byte 0x%02x at %zu of %zu: got %.*s", c, pos, len, (int) b.len, b.data);
+			}
+		}
+	}
+	/* valid multi-byte characters at every offset across two 16-byte blocks */
+	for (size_t m = 0; m < sizeof(multi) / sizeof(multi[0]); m++) {
+		size_t ml = strlen(multi[m]);
+
+		for (size_t pos = 0; pos + ml <= 40; pos++) {
+			memset(in, 'x', 40);
+			memcpy(in + pos, multi[m], ml);
+			jbuf_reset(&b);
+			jbuf_put_jstring(&b, in, 40);
+			assert_int_equal(b.len, 42);
+			assert_memory_equal(b.data + 1, in, 40);
+		}
+	}
+	jbuf_free(&b);
+}
+
 /* ------------------------------------------------------------ envelope */
 
 /* orders(id int4 PK, name text, amount numeric, ts timestamptz, doc text) */
@@ -1440,6 +1510,7 @@ main(void)
 		cmocka_unit_test(test_value_kinds),
 		cmocka_unit_test(test_jbuf),
 		cmocka_unit_test(test_escape_fuzz),
+		cmocka_unit_test(test_escape_block_boundaries),
 		cmocka_unit_test(test_envelope_exact),
 		cmocka_unit_test(test_envelope_create_read),
 		cmocka_unit_test(test_envelope_source_edges),
