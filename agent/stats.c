@@ -83,6 +83,16 @@ stats_set_backend_pid(struct cdc_stats *s, int pid)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Whether an entry's "schema.table" name is schema and table (without
+ * formatting it: this runs for every change). */
+static bool
+name_is(const char *name, const char *schema, const char *table)
+{
+	size_t sl = strlen(schema);
+
+	return strncmp(name, schema, sl) == 0 && name[sl] == '.' && strcmp(name + sl + 1, table) == 0;
+}
+
 /* Find or add a table entry; caller holds the mutex.  NULL on OOM. */
 static struct tstat *
 table_entry(struct cdc_stats *s, const char *schema, const char *table)
@@ -90,15 +100,18 @@ table_entry(struct cdc_stats *s, const char *schema, const char *table)
 	char name[STATS_NAME];
 	struct tstat *t;
 
-	snprintf(name, sizeof(name), "%s.%s", schema, table);
-	if (s->last != NULL && strcmp(s->last->name, name) == 0)
+	if (s->last != NULL && name_is(s->last->name, schema, table))
 		return s->last;
-	for (t = s->tables; t != NULL; t = t->next)
-		if (strcmp(t->name, name) == 0)
-			break;
+	for (t = s->tables; t != NULL && !name_is(t->name, schema, table); t = t->next)
+		;
 	if (t == NULL) {
-		t = calloc(1, sizeof(*t));
-		if (t == NULL)
+		/* new, or a name cut to STATS_NAME (PostgreSQL's names are shorter) */
+		snprintf(name, sizeof(name), "%s.%s", schema, table);
+		for (t = s->tables; t != NULL && strcmp(t->name, name) != 0; t = t->next)
+			;
+	}
+	if (t == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
 			return NULL;
 		memcpy(t->name, name, sizeof(name));
 		t->next = s->tables;
