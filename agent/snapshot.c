@@ -27,6 +27,7 @@
 #include "../decoder/copytext.h"
 #include "../decoder/relcache.h"
 #include "../sinks/sink.h"
+#include "clock.h"
 
 #define CHUNK_ROWS 100000
 #define PROGRESS_MS 5000
@@ -65,15 +66,6 @@ struct snap {
 	int64_t started_ms, last_progress_ms;
 	uint64_t total_rows;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 begin_snapshot_txn(PGconn *conn, const char *snapname, struct cdc_err *err)
@@ -332,7 +324,7 @@ out:
 static void
 progress(struct snap *s, bool force)
 {
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 
 	for (int i = 0; i < s->ntables; i++) {
 		struct stable *t = &s->tables[i];
@@ -398,7 +390,7 @@ start_table(struct snap *s, struct worker *w, struct cdc_err *err)
 		return rc;
 	}
 	PQclear(res);
-	t->started_ms = now_ms();
+	t->started_ms = mono_ms();
 	w->table = (int) (t - s->tables);
 	log_info("snapshot", "copying %s (~%.0f rows)", t->name, t->reltuples);
 	return 0;
@@ -491,7 +483,7 @@ copy_chunk(struct snap *s, struct worker *w, struct cdc_err *err)
 			t->done = true;
 			w->table = -1;
 			log_info("snapshot", "%s done: %" PRIu64 " rows in %.1f s", t->name, t->rows,
-			         (double) (now_ms() - t->started_ms) / 1000.0);
+			         (double) (mono_ms() - t->started_ms) / 1000.0);
 			break;
 		}
 		if (len < 0) {
@@ -529,7 +521,7 @@ snapshot_copy(const struct snap_opts *o, struct cdc_err *err)
 	s.txn.snapshot = true;
 	s.txn.commit_lsn = s.txn.end_lsn = o->lsn;
 	s.txn.commit_ts_us = o->ts_us;
-	s.started_ms = s.last_progress_ms = now_ms();
+	s.started_ms = s.last_progress_ms = mono_ms();
 	if ((s.rc = relcache_new()) == NULL)
 		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 	stats_set_state(o->stats, STATS_SNAPSHOTTING);
@@ -611,7 +603,7 @@ snapshot_copy(const struct snap_opts *o, struct cdc_err *err)
 	}
 	progress(&s, true);
 	log_info("snapshot", "done: %" PRIu64 " rows from %d tables in %.1f s", s.total_rows,
-	         s.ntables, (double) (now_ms() - s.started_ms) / 1000.0);
+	         s.ntables, (double) (mono_ms() - s.started_ms) / 1000.0);
 	rc = 0;
 out:
 	for (int i = 0; i < s.nworkers; i++)

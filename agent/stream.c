@@ -32,6 +32,7 @@
 #include "stats.h"
 #include "../decoder/decode.h"
 #include "../sinks/sink.h"
+#include "clock.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -67,20 +68,11 @@ struct agent {
 	size_t cur_msg_len;        /* payload length of the message being decoded */
 	/* batched receive (see wait_readable) */
 	bool rcv_batched;          /* SO_RCVLOWAT is raised on the replication socket */
-	bool drained;              /* read the socket since the last message: wait next */
+	bool drained;              /* the socket was read since the last message */
 	size_t burst;              /* bytes received since the loop last had to wait */
 	int64_t last_wait_us;      /* how long that wait took */
 	char slot_q[200];          /* quoted slot identifier */
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 quote_ident(const char *in, char *out, size_t cap)
@@ -779,22 +771,23 @@ heartbeat(struct agent *a)
 #define RCV_WAIT_MS  2
 #define TIMERS_EVERY 64
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 set_rcvlowat(struct agent *a, bool on)
 {
-	int v = on ? RCV_LOWAT : 1;
+	int v = 1, rcvbuf = 0;
+	socklen_t len = sizeof rcvbuf;
 
 	if (on == a->rcv_batched)
 		return;
+	/* at most a quarter of the receive buffer: some kernels clamp the TCP window
+	 * to the low-water mark when twice that does not fit in the buffer */
+	if (on) {
+		if (getsockopt(PQsocket(a->repl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) != 0)
+			return;
+		v = rcvbuf / 4 < RCV_LOWAT ? rcvbuf / 4 : RCV_LOWAT;
+		if (v < 4096)
+			return;
+	}
 	/* best effort: without it the loop only wakes more often */
 	if (setsockopt(PQsocket(a->repl), SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0)
 		a->rcv_batched = on;

@@ -27,6 +27,7 @@
 #include "alerts.h"
 #include "../agent/log.h"
 #include "../decoder/json.h"
+#include "../agent/clock.h"
 
 #define HOOK_QUEUE 32
 
@@ -489,15 +490,6 @@ alert_argv_free(char **argv)
 /* ------------------------------------------------------------------------ */
 /* execution                                                                */
 /* ------------------------------------------------------------------------ */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 put_stderr(const char *s)

@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "../agent/log.h"
 #include "../agent/pg.h"
+#include "../agent/clock.h"
 
 #define MON_CONNECT_TIMEOUT_MS 10000
 #define MON_QUERY_TIMEOUT_MS 10000
@@ -83,24 +84,6 @@ struct monitor {
 	struct metrics *metrics;
 	char state_path[4200];
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool
 stopping(struct monitor *m)

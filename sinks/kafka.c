@@ -53,6 +53,7 @@
 #include "../decoder/json.h"
 #include "../decoder/proto.h"
 #include "decoder/pgcdc.pb-c.h"
+#include "../agent/clock.h"
 
 #define KAFKA_TOPIC_MAX 249            /* Kafka's limit on topic name length */
 #define KAFKA_POLL_EVERY 1000          /* serve delivery reports every this many messages */
@@ -125,26 +126,6 @@ struct kafka_sink {
 	int lasterr_code;
 	int64_t lasterr_logged_ms;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	/* the precise clock: the coarse one lags by up to a tick, which could stamp a
-	 * record as produced before its own commit */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* snprintf that may truncate on purpose (messages). */
 static void bfmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -877,11 +858,11 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 		if (s->penc != NULL) {
 			const uint8_t *out;
 
-			rc = proto_encode(s->penc, ch, s->types, &s->jopts, now_ms(), &out, &vallen, err);
+			rc = proto_encode(s->penc, ch, s->types, &s->jopts, wall_ms(), &out, &vallen, err);
 			val = out;
 		} else {
 			jbuf_reset(&s->val);
-			rc = json_envelope(&s->val, ch, s->types, &s->jopts, now_ms(), err);
+			rc = json_envelope(&s->val, ch, s->types, &s->jopts, wall_ms(), err);
 			val = s->val.data;
 			vallen = s->val.len;
 		}

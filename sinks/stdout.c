@@ -15,6 +15,7 @@
 #include "sink.h"
 #include "../agent/config.h"
 #include "../decoder/json.h"
+#include "../agent/clock.h"
 
 #define STDOUT_CHUNK (64 * 1024)
 
@@ -72,17 +73,6 @@ stdout_begin(struct sink *base, const struct cdc_txn *txn, struct cdc_err *err)
 	return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	/* the precise clock: the coarse one lags by up to a tick, which could stamp a
-	 * record as produced before its own commit */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 stdout_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 {
@@ -90,7 +80,7 @@ stdout_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err
 	size_t mark = s->buf.len;
 	int rc;
 
-	rc = json_envelope(&s->buf, ch, s->types, &s->jopts, now_ms(), err);
+	rc = json_envelope(&s->buf, ch, s->types, &s->jopts, wall_ms(), err);
 	if (rc != 0) {
 		s->buf.len = mark;
 		return rc;

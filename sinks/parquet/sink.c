@@ -85,6 +85,7 @@
 #include "convert.h"
 #include "encoding.h"
 #include "writer.h"
+#include "../../agent/clock.h"
 
 #define RG_BYTES (32 << 20)      /* a buffered row group is written at this size */
 #define RETRY_MS 1000            /* between retries while the disk is full */
@@ -200,15 +201,6 @@ struct pq_sink {
 };
 
 /* ---- small helpers ---- */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *
 xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

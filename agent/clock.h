@@ -1,0 +1,42 @@
+/*
+ * clock.h — the two clocks pgcdc reads, in one place.
+ *
+ * mono_*: CLOCK_MONOTONIC, for intervals and timeouts (never jumps).
+ * wall_ms: CLOCK_REALTIME in milliseconds since the epoch, for timestamps that
+ * leave the process.  It is the precise clock on purpose: the coarse one lags by
+ * up to a tick, which could stamp a record as produced before its own commit.
+ */
+#ifndef PGCDC_CLOCK_H
+#define PGCDC_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static inline int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif
