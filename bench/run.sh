@@ -4,10 +4,12 @@
 #
 #   BENCH_NARROW=1000000 BENCH_WIDE=200000 BENCH_SNAPSHOT=2000000 bench/run.sh
 #   BENCH_SINKS="null stdout kafka parquet"   which pgcdc sinks to measure
+#   BENCH_REPEAT=3                            streaming drains per consumer (medians shown)
 #
-# Streaming: every consumer gets its own slot, created before the backlog is written,
-# then drains it alone; wall time from start until the slot confirms the backlog's
-# end, CPU = user + system seconds of the consumer process.  Snapshot: `pgcdc
+# Streaming: every consumer gets BENCH_REPEAT slots of its own, created before the
+# backlog is written, and drains each alone; wall time from start until the slot
+# confirms the backlog's end, CPU = user + system seconds of the consumer process;
+# the table shows the median of the drains (this VM's run-to-run noise is ±30 %).  Snapshot: `pgcdc
 # snapshot --table` against COPY ... TO STDOUT (FORMAT binary) into /dev/null.
 # Memory: peak RSS (VmHWM) through one 1M-row transaction, protocols 1 and 2.
 set -euo pipefail
@@ -21,12 +23,13 @@ WIDE=${BENCH_WIDE:-200000}
 SNAPROWS=${BENCH_SNAPSHOT:-2000000}
 BIGTXN=${BENCH_BIGTXN:-1000000}
 SINKS=${BENCH_SINKS:-null stdout kafka parquet}
+REPEAT=${BENCH_REPEAT:-3}   # streaming drains per consumer; the table shows the medians
 TXN_ROWS=1000
 RESULTS=$(mktemp)
 at_exit "rm -f '$RESULTS'"
 
 pg_start "shared_buffers = 512MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
-	"synchronous_commit = off" "max_replication_slots = 20" "max_wal_senders = 20" \
+	"synchronous_commit = off" "max_replication_slots = 40" "max_wal_senders = 20" \
 	"logical_decoding_work_mem = 64MB"
 psql_q "CREATE TABLE narrow (id bigint PRIMARY KEY, a int, b text, c timestamptz, d numeric(10,2), e boolean);
         CREATE TABLE wide (id bigint PRIMARY KEY, a int, b text, payload text);
@@ -88,12 +91,17 @@ drop_slot() {
 }
 _slot_idle() { [[ $(psql_q "SELECT active FROM pg_replication_slots WHERE slot_name = '$1'") == f ]]; }
 
+# median of the numbers given one per line
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 stream_bench() {
 	[[ " $SINKS " == *" kafka "* ]] && sink_available kafka && start_mock
-	local name=$1 rows=$2 sql=$3 consumers=(recvlogical) c target r base_wall base_cpu
+	local name=$1 rows=$2 sql=$3 consumers=(recvlogical) c k target r base_wall base_cpu walls cpus
 	for c in $SINKS; do sink_available "$c" && consumers+=("$c"); done
 	for c in "${consumers[@]}"; do
-		psql_q "SELECT pg_create_logical_replication_slot('${name}_$c', 'pgoutput')" >/dev/null
+		for ((k = 1; k <= REPEAT; k++)); do
+			psql_q "SELECT pg_create_logical_replication_slot('${name}_${c}_$k', 'pgoutput')" >/dev/null
+		done
 	done
 	echo "bench: writing $rows $name rows in transactions of $TXN_ROWS" >&2
 	for ((r = 0; r < rows; r += TXN_ROWS)); do
@@ -101,21 +109,29 @@ stream_bench() {
 	done | psql_q - >/dev/null
 	target=$(psql_q "SELECT pg_current_wal_lsn()")
 	for c in "${consumers[@]}"; do
-		echo "bench: $name -> $c" >&2
+		walls=() cpus=()
+		for ((k = 1; k <= REPEAT; k++)); do
+			echo "bench: $name -> $c ($k of $REPEAT)" >&2
+			if [[ $c == recvlogical ]]; then
+				read -r wall cpu < <(drain_recvlogical "${name}_${c}_$k" "$target")
+			else
+				# shellcheck disable=SC2046
+				read -r wall cpu < <(drain_agent "${name}_${c}_$k" "$target" $(sink_args "$c" "$name$k"))
+			fi
+			walls+=("$wall") cpus+=("$cpu")
+			drop_slot "${name}_${c}_$k"
+		done
+		wall=$(printf '%s\n' "${walls[@]}" | median)
+		cpu=$(printf '%s\n' "${cpus[@]}" | median)
 		if [[ $c == recvlogical ]]; then
-			read -r wall cpu < <(drain_recvlogical "${name}_$c" "$target")
 			base_wall=$wall; base_cpu=$cpu
-		else
-			# shellcheck disable=SC2046
-			read -r wall cpu < <(drain_agent "${name}_$c" "$target" $(sink_args "$c" "$name"))
 		fi
 		row "$(printf '| stream %s %s rows | %s | %.2f s | %.2fx | %.2f s | %.3f us | %.2fx |' "$name" "$rows" "$c" \
 			"$wall" "$(echo "$wall / $base_wall" | bc -l)" "$cpu" "$(echo "$cpu * 1000000 / $rows" | bc -l)" \
 			"$(echo "$cpu / $base_cpu" | bc -l)")"
-		drop_slot "${name}_$c"
 		if [[ $c == parquet && -d $PGCDC_SRC/tests/tools/node_modules/@duckdb/node-api ]]; then
 			# file size against DuckDB writing the very same rows with zstd
-			local dir=$PG_TMP/parquet-$name ours duck
+			local dir=$PG_TMP/parquet-${name}1 ours duck
 			ours=$(find "$dir" -name '*.parquet' -printf '%s\n' | awk '{t += $1} END {print t}')
 			node "$PGCDC_SRC/tests/tools/duckdb-query.mjs" "COPY (SELECT * FROM read_parquet('$dir/*/*/*.parquet')) TO '$PG_TMP/duck-$name.parquet' (FORMAT parquet, COMPRESSION zstd)" >/dev/null
 			duck=$(stat -c %s "$PG_TMP/duck-$name.parquet")
