@@ -1095,16 +1095,29 @@ put_before(struct jbuf *b, struct map_ctx *c, const struct cdc_change *ch)
 }
 
 /* Decimal digits of v at the end of tmp[24]; returns where they start.  printf is
- * a tenth of the encoder's time otherwise (LSNs, xids and ts_ms in every record). */
+ * a tenth of the encoder's time otherwise (LSNs, xids and ts_ms in every record);
+ * two digits per division halve the rest. */
 static char *
 u64_digits(uint64_t v, char tmp[24])
 {
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char *p = tmp + 24;
 
-	do {
-		*--p = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	while (v >= 100) {
+		unsigned r = (unsigned) (v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
+	} else
+		*--p = (char) ('0' + v);
 	return p;
 }
 
@@ -1127,13 +1140,58 @@ put_i64(struct jbuf *b, int64_t v)
 	}
 }
 
+/* The constant start of "source" (up to its ts_ms) and its db part, escaped. */
+static void
+put_source_head(struct jbuf *b, const struct json_opts *o)
+{
+	JBUF_LIT(b, "\"source\":{\"version\":");
+	put_cstr(b, o != NULL ? o->version : NULL);
+	JBUF_LIT(b, ",\"connector\":\"postgresql\",\"name\":");
+	put_cstr(b, o != NULL ? o->name : NULL);
+	JBUF_LIT(b, ",\"ts_ms\":");
+}
+
+static void
+put_source_db(struct jbuf *b, const struct json_opts *o)
+{
+	JBUF_LIT(b, "\",\"db\":");
+	put_cstr(b, o != NULL ? o->db : NULL);
+	JBUF_LIT(b, ",\"sequence\":");
+}
+
+/* Renders a part into dst[cap] through a scratch jbuf; 0 when it does not fit. */
+static size_t
+prepare_part(char *dst, size_t cap, void (*put)(struct jbuf *, const struct json_opts *),
+             const struct json_opts *o)
+{
+	struct jbuf t = { 0 };
+	size_t n = 0;
+
+	put(&t, o);
+	if (!t.oom && t.len <= cap) {
+		memcpy(dst, t.data, t.len);
+		n = t.len;
+	}
+	jbuf_free(&t);
+	return n;
+}
+
+void
+json_opts_prepare(struct json_opts *o)
+{
+	o->src_head_len = 0;
+	o->src_db_len = 0;
+	o->src_head_len = prepare_part(o->src_head, sizeof(o->src_head), put_source_head, o);
+	o->src_db_len = prepare_part(o->src_db, sizeof(o->src_db), put_source_db, o);
+}
+
 static void
 put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *o)
 {
 	const struct cdc_txn *txn = ch->txn;
 	const char *snap;
-	char seq[64];
-	int len;
+	char seq[64], lsn_tmp[24], *lsn;
+	size_t k = 0, lsn_len;
 	int64_t ts_ms = 0;
 
 	switch (ch->snapshot) {
@@ -1147,42 +1205,41 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 		if (txn->commit_ts_us % 1000 < 0)
 			ts_ms--;
 	}
-	{
-		char tmp[24], *d;
-		size_t k = 0;
+	lsn = u64_digits(ch->lsn, lsn_tmp);
+	lsn_len = (size_t) (lsn_tmp + 24 - lsn);
+	/* "sequence": ["<previous commit LSN>","<this LSN>"], a JSON string itself */
+	if (txn != NULL && txn->prev_commit_lsn != 0) {
+		char tmp[24], *d = u64_digits(txn->prev_commit_lsn, tmp);
 
-		if (txn != NULL && txn->prev_commit_lsn != 0) {
-			d = u64_digits(txn->prev_commit_lsn, tmp);
-			seq[k++] = '[';
-			seq[k++] = '"';
-			memcpy(seq + k, d, (size_t) (tmp + 24 - d));
-			k += (size_t) (tmp + 24 - d);
-			seq[k++] = '"';
-		} else {
-			memcpy(seq, "[null", 5);
-			k = 5;
-		}
-		memcpy(seq + k, ",\"", 2);
-		k += 2;
-		d = u64_digits(ch->lsn, tmp);
+		memcpy(seq, "\"[\\\"", 4);
+		k = 4;
 		memcpy(seq + k, d, (size_t) (tmp + 24 - d));
 		k += (size_t) (tmp + 24 - d);
-		memcpy(seq + k, "\"]", 2);
-		len = (int) (k + 2);
+		memcpy(seq + k, "\\\"", 2);
+		k += 2;
+	} else {
+		memcpy(seq, "\"[null", 6);
+		k = 6;
 	}
+	memcpy(seq + k, ",\\\"", 3);
+	k += 3;
+	memcpy(seq + k, lsn, lsn_len);
+	k += lsn_len;
+	memcpy(seq + k, "\\\"]\"", 4);
+	k += 4;
 
-	JBUF_LIT(b, "\"source\":{\"version\":");
-	put_cstr(b, o != NULL ? o->version : NULL);
-	JBUF_LIT(b, ",\"connector\":\"postgresql\",\"name\":");
-	put_cstr(b, o != NULL ? o->name : NULL);
-	JBUF_LIT(b, ",\"ts_ms\":");
+	if (o != NULL && o->src_head_len > 0)
+		jbuf_put(b, o->src_head, o->src_head_len);
+	else
+		put_source_head(b, o);
 	put_i64(b, ts_ms);
 	JBUF_LIT(b, ",\"snapshot\":\"");
 	jbuf_puts(b, snap);
-	JBUF_LIT(b, "\",\"db\":");
-	put_cstr(b, o != NULL ? o->db : NULL);
-	JBUF_LIT(b, ",\"sequence\":");
-	jbuf_put_jstring(b, seq, (size_t) len);
+	if (o != NULL && o->src_db_len > 0)
+		jbuf_put(b, o->src_db, o->src_db_len);
+	else
+		put_source_db(b, o);
+	jbuf_put(b, seq, k);
 	JBUF_LIT(b, ",\"schema\":");
 	put_cstr(b, ch->rel->schema);
 	JBUF_LIT(b, ",\"table\":");
@@ -1193,7 +1250,7 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 	else
 		jbuf_put(b, "null", 4);
 	JBUF_LIT(b, ",\"lsn\":");
-	put_u64(b, ch->lsn);
+	jbuf_put(b, lsn, lsn_len);
 	JBUF_LIT(b, ",\"xmin\":null}");
 }
 

@@ -71,7 +71,18 @@ struct json_opts {
 	const char *name;            /* source.name (topic_prefix) */
 	const char *db;              /* source.db */
 	const char *version;         /* source.version */
+	/* Filled by json_opts_prepare: the parts of "source" that are the same in every
+	 * record, escaped once.  Zero lengths (opts not prepared, or too long to fit)
+	 * make the encoder escape name, db and version per record instead. */
+	char src_head[320];          /* "source":{"version":..,"connector":..,"name":..,"ts_ms": */
+	size_t src_head_len;
+	char src_db[200];            /* ","db":"..","sequence": (after the snapshot flag) */
+	size_t src_db_len;
 };
+
+/* Escape the constant parts of the "source" block once (call after setting name,
+ * db and version, and again whenever they change). */
+void json_opts_prepare(struct json_opts *o);
 
 #define CDC_UNAVAILABLE_VALUE "__debezium_unavailable_value"
 

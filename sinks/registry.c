@@ -56,4 +56,5 @@ sink_json_opts(const struct sink_env *env, struct json_opts *o)
 	o->name = env->cfg->kafka.topic_prefix;
 	o->db = env->dbname;
 	o->version = PGCDC_VERSION;
+	json_opts_prepare(o);
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1058,6 +1059,63 @@ test_envelope_source_edges(void **state)
 	json_decref(j);
 }
 
+/* json_opts_prepare only caches escaped text: a prepared and an unprepared opts
+ * give the same bytes, also for names that need escaping and names too long for
+ * the cache; LSNs and xids of every digit count print as printf does. */
+static void
+test_envelope_prepared_opts(void **state)
+{
+	static const char *names[] = { "pgcdc", "we\"ird\\na\xC3\xA9me\x01", NULL };
+	static const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 101, 999, 1000, 4294967295u,
+	                                 UINT64_C(10000000000000000000), UINT64_MAX };
+	char longname[400];
+	struct cdc_txn t = txn;
+	struct cdc_change ch = { .op = 'c', .lsn = 24023184, .txn = &t, .rel = &orders,
+	                         .new_tuple = &new_tup, .snapshot = CDC_SNAP_FALSE };
+	struct jbuf a = { 0 }, b = { 0 };
+	struct cdc_err err;
+
+	(void) state;
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	names[2] = longname;
+	for (size_t i = 0; i < NELEM(names); i++) {
+		struct json_opts plain = default_opts, prep = default_opts;
+
+		plain.name = prep.name = names[i];
+		prep.db = plain.db = i == 1 ? "d\"b" : "app";
+		json_opts_prepare(&prep);
+		assert_true(i == 2 ? prep.src_head_len == 0 : prep.src_head_len > 0);
+		assert_int_equal(plain.src_head_len, 0);
+		for (size_t k = 0; k < NELEM(nums); k++) {
+			char want[64];
+			json_t *j;
+
+			ch.lsn = nums[k];
+			t.xid = (uint32_t) nums[k];
+			t.prev_commit_lsn = nums[NELEM(nums) - 1 - k];
+			cdc_err_clear(&err);
+			jbuf_reset(&a);
+			jbuf_reset(&b);
+			assert_int_equal(json_envelope(&a, &ch, NULL, &plain, 7, &err), 0);
+			assert_int_equal(json_envelope(&b, &ch, NULL, &prep, 7, &err), 0);
+			assert_int_equal(a.len, b.len);
+			assert_memory_equal(a.data, b.data, a.len);
+			snprintf(want, sizeof(want), ",\"lsn\":%" PRIu64 ",", nums[k]);
+			jbuf_putc(&b, '\0');
+			assert_non_null(strstr(b.data, want));
+			j = json_loadb(a.data, a.len, JSON_DECODE_INT_AS_REAL, NULL);
+			assert_non_null(j);
+			assert_string_equal(json_string_value(json_object_get(json_object_get(j, "source"),
+			                                                      "name")), names[i][0] == 'w'
+			                    ? "we\"ird\\na\xC3\xA9me\x01" : names[i]);
+			json_decref(j);
+		}
+	}
+	jbuf_free(&a);
+	jbuf_free(&b);
+}
+
 struct upd_case {
 	char replident;
 	bool with_key_cols;
@@ -1514,6 +1572,7 @@ main(void)
 		cmocka_unit_test(test_envelope_exact),
 		cmocka_unit_test(test_envelope_create_read),
 		cmocka_unit_test(test_envelope_source_edges),
+		cmocka_unit_test(test_envelope_prepared_opts),
 		cmocka_unit_test(test_envelope_update),
 		cmocka_unit_test(test_envelope_delete),
 		cmocka_unit_test(test_envelope_truncate),
