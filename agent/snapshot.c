@@ -452,6 +452,27 @@ emit(struct snap *s, struct stable *t, const char *line, size_t len, struct cdc_
 	return 0;
 }
 
+/* The error of a COPY that ended badly, with what to do about a row too large to
+ * send: PostgreSQL builds each COPY row in one buffer of at most 1 GB. */
+static int
+copy_failed(PGconn *conn, const PGresult *res, const char *table, struct cdc_err *err)
+{
+	const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *d = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	int code = PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN;
+
+	if (m == NULL)
+		return cdc_errf(err, code, "snapshot: COPY of %s failed: %s", table,
+		                PQerrorMessage(conn));
+	if (d != NULL && strstr(d, "Cannot enlarge string buffer") != NULL)
+		return cdc_errf(err, code, "snapshot: COPY of %s failed: %s (%s): a row of %s is "
+		                "larger than PostgreSQL can send in one piece (1 GB); leave its largest "
+		                "columns out of the publication's column list, or the table out of "
+		                "source.tables and the snapshot", table, m, d, table);
+	return cdc_errf(err, code, "snapshot: COPY of %s failed: %s%s%s", table, m,
+	                d != NULL ? ": " : "", d != NULL ? d : "");
+}
+
 /* Copy up to CHUNK_ROWS rows of w's table as one pseudo-transaction. */
 static int
 copy_chunk(struct snap *s, struct worker *w, struct cdc_err *err)
@@ -467,9 +488,7 @@ copy_chunk(struct snap *s, struct worker *w, struct cdc_err *err)
 			PGresult *res = PQgetResult(w->conn);
 
 			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-				rc = cdc_errf(err, PQstatus(w->conn) == CONNECTION_OK ? CDC_ERR_FATAL
-				              : CDC_ERR_CONN, "snapshot: COPY of %s failed: %s", t->name,
-				              PQerrorMessage(w->conn));
+				rc = copy_failed(w->conn, res, t->name, err);
 				PQclear(res);
 				goto out;
 			}
