@@ -4,7 +4,8 @@
 # contents and modes, the man page, systemd-analyze verify on both units, install it with
 # apt-get, run the installed binary as the pgcdc user with the installed configuration
 # against a throwaway PostgreSQL and the stdout sink, reinstall over a locally edited
-# configuration, remove, purge, and check what is left.
+# configuration, upgrade to a newer build of the same tree, remove, purge, and check what
+# is left.
 #
 # Needs root (apt-get, runuser, purge): CI runs it as root on a fresh Debian 12 machine,
 # without systemd running (systemctl is never used; systemd-analyze works offline).
@@ -406,6 +407,54 @@ if [[ -f /var/lib/pgcdc/pgcdc.lsn ]]; then
 	t_ok "state kept across reinstall"
 else
 	t_fail "state kept across reinstall" "gone"
+fi
+
+# --- upgrade to a newer version ---------------------------------------------------------------
+# The same tree packaged as a later version (unit tests skipped: they ran in the first
+# build): dpkg runs the maintainer scripts in their upgrade mode over the installed one.
+section "upgrade to a newer version"
+UPV=${DEB_VERSION%-*}+upgradetest1
+mkdir -p "$WORK/newer"
+(cd "$SRC" && tar -cf - --exclude=./build --exclude=./.git --exclude=./node_modules --exclude=./tmp .) |
+	tar -xf - -C "$WORK/newer"
+sed -i "s/^VERSION *:= .*/VERSION   := $UPV/" "$WORK/newer/Makefile"
+{
+	printf 'pgcdc (%s-1) unstable; urgency=medium\n\n  * Upgrade test build.\n\n' "$UPV"
+	printf ' -- pgcdc developers <pgcdc@example.org>  %s\n\n' "$(date -R)"
+	cat "$SRC/packaging/debian/changelog"
+} >"$WORK/newer/packaging/debian/changelog"
+NEWDEB=$WORK/newer/build/pgcdc_${UPV}-1_${ARCH}.deb
+if (cd "$WORK/newer" && DEB_BUILD_OPTIONS=nocheck make deb) >"$WORK/build-newer.log" 2>&1 && [[ -f $NEWDEB ]]; then
+	t_ok "built $(basename "$NEWDEB")"
+	uid_before=$(id -u pgcdc)
+	if dpkg -i "$NEWDEB" </dev/null >"$WORK/upgrade.log" 2>&1; then
+		t_ok "dpkg -i upgrades $DEB_VERSION to $UPV-1"
+	else
+		tail -n 20 "$WORK/upgrade.log"
+		t_fail "dpkg -i of the newer package" "failed"
+	fi
+	t_eq "installed version after upgrade" "$UPV-1" "$(dpkg-query -W -f='${Version}' pgcdc 2>/dev/null)"
+	t_eq "pgcdc --version after upgrade" "pgcdc $UPV" "$(/usr/bin/pgcdc --version 2>&1 | head -n 1)"
+	if tail -n 1 /etc/pgcdc/agent.conf | grep -q 'local edit by test_deb.sh'; then
+		t_ok "upgrade keeps the edited conffile"
+	else
+		t_fail "upgrade keeps the edited conffile" "local edit lost"
+	fi
+	t_eq "/etc/pgcdc/agent.conf after upgrade" "640 root pgcdc" "$(stat_of /etc/pgcdc/agent.conf)"
+	t_eq "the pgcdc user keeps its uid" "$uid_before" "$(id -u pgcdc)"
+	if [[ -f /var/lib/pgcdc/pgcdc.lsn ]] && [[ $(stat -c %U /var/lib/pgcdc/pgcdc.lsn) == pgcdc ]]; then
+		t_ok "upgrade keeps the state in /var/lib/pgcdc"
+	else
+		t_fail "upgrade keeps the state" "pgcdc.lsn gone or not pgcdc's"
+	fi
+	set +e
+	as_pgcdc "${run_args[@]}" check >"$WORK/check2.out" 2>"$WORK/check2.err"
+	crc=$?
+	set -e
+	t_eq "the upgraded agent passes check as pgcdc" 0 "$crc"
+else
+	tail -n 30 "$WORK/build-newer.log"
+	t_fail "build the newer package" "failed (log above)"
 fi
 
 # --- remove, then purge ----------------------------------------------------------------------
