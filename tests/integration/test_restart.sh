@@ -9,6 +9,8 @@ pg_start
 psql_q "CREATE TABLE r (id int PRIMARY KEY); CREATE PUBLICATION pgcdc FOR ALL TABLES"
 agent_start a --set source.protocol=1
 
+_streaming() { [[ $(psql_q "SELECT active FROM pg_replication_slots WHERE slot_name = 'pgcdc'" 2>/dev/null) == t ]]; }
+
 insert_retry() {   # the server may still be starting: retry until it accepts
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -25,6 +27,9 @@ for round in fast immediate fast; do
 	insert_retry $next $((next + 199999)); next=$((next + 200000))
 	pg_restart "$round"
 	for ((b = 0; b < 5; b++)); do insert_retry $next $((next + 99)); next=$((next + 100)); done
+	# streaming again before the next restart, so that each restart cuts a live session
+	# (one during the agent's backoff would be seen as a single outage)
+	wait_for 60 _streaming || t_fail "streaming again after the $round restart" "slot not active in 60 s"
 done
 wait_caught_up 300 || t_fail "caught up" "slot did not catch up after the restarts"
 kill -0 "$AGENT_PID" 2>/dev/null && t_ok "agent survived three server restarts" || t_fail "agent alive" "agent exited"
