@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "copytext.h"
+#include "text.h"
 
 struct copytext {
 	int ncols;
@@ -44,18 +45,6 @@ copytext_free(struct copytext *ct)
 	free(ct->vals);
 	free(ct->scratch);
 	free(ct);
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decode the escaped field s[0..n) into out; returns bytes written. */

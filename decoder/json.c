@@ -25,6 +25,7 @@
 #include "change.h"
 #include "json.h"
 #include "types.h"
+#include "text.h"
 
 /* Nesting limits: PostgreSQL arrays have at most 6 dimensions (MAXDIM); element
  * types that are themselves arrays (domains over arrays) add levels. */
@@ -101,42 +102,6 @@ jbuf_puts(struct jbuf *b, const char *s)
 #define JBUF_LIT(b, lit) jbuf_put((b), (lit), sizeof(lit) - 1)
 
 /* ------------------------------------------------------ string escaping */
-
-/* Length of the well-formed UTF-8 sequence at s[0..n) (1..4), or, when it is
- * ill-formed, minus the length of its maximal subpart (Unicode §3.9, "U+FFFD
- * substitution of maximal subparts"), which is what one U+FFFD replaces. */
-static int
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	int len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;        /* overlong */
-		else if (c == 0xED)
-			hi = 0x9F;        /* surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;        /* overlong */
-		else if (c == 0xF4)
-			hi = 0x8F;        /* above U+10FFFF */
-	} else
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((size_t) i >= n || s[i] < lo || s[i] > hi)
-			return -i;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return len;
-}
 
 /* Offset of the first byte of s[i..n) that is not plain ASCII to copy as is (a
  * control character, '"', '\\' or a byte >= 0x80), or n.  Text columns are
@@ -358,23 +323,7 @@ map_fail(struct map_ctx *c, uint32_t oid, enum cdc_tkind kind, const char *s, si
 	                oid, kind_name(kind), shown, cut ? "..." : "", kind_hint(kind));
 }
 
-static bool
-is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static bool
-eq(const char *s, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return n == l && memcmp(s, lit, l) == 0;
-}
-
-/* Whether s[0..n) is a JSON number (RFC 8259 §6); int_only forbids fraction and
- * exponent. */
-static bool
+bool
 json_number(const char *s, size_t n, bool int_only)
 {
 	size_t i = 0, start;
@@ -414,18 +363,6 @@ static bool
 special_float(const char *s, size_t n)
 {
 	return eq(s, n, "NaN") || eq(s, n, "Infinity") || eq(s, n, "-Infinity");
-}
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 /* hex digits h[0..n) → base64 string (RFC 4648, standard alphabet, padded). */

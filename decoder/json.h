@@ -86,6 +86,10 @@ void json_opts_prepare(struct json_opts *o);
 
 #define CDC_UNAVAILABLE_VALUE "__debezium_unavailable_value"
 
+/* Whether s[0..n) is a JSON number (RFC 8259 §6), which is how PostgreSQL prints
+ * integers, floats and numerics; int_only forbids fraction and exponent. */
+bool json_number(const char *s, size_t n, bool int_only);
+
 /* Append the JSON mapping of one value of type typoid (SPEC §3 value mapping).
  * Returns 0, or CDC_ERR_PROTO when the text cannot be mapped (err says why). */
 int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "proto.h"
 #include "types.h"
+#include "text.h"
 
 /* Longest float text parsed on the stack (PostgreSQL prints at most ~25 chars). */
 #define FLOAT_TEXT_MAX 64
@@ -130,20 +131,6 @@ map_fail(uint32_t oid, const char *kind, const char *s, size_t n, struct cdc_err
 	                "\"%s\"%s", oid, kind, shown, k < n ? "..." : "");
 }
 
-static bool
-is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static bool
-eq(const char *s, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return n == l && memcmp(s, lit, l) == 0;
-}
-
 /* "-?[0-9]+" within int64 range. */
 static bool
 parse_int64(const char *s, size_t n, int64_t *out)
@@ -173,40 +160,6 @@ parse_int64(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
-/* Whether s[0..n) is a decimal number as PostgreSQL prints floats and numerics
- * (the JSON number grammar). */
-static bool
-decimal_number(const char *s, size_t n)
-{
-	size_t i = 0, start;
-
-	if (i < n && s[i] == '-')
-		i++;
-	start = i;
-	while (i < n && is_digit(s[i]))
-		i++;
-	if (i == start)
-		return false;
-	if (i < n && s[i] == '.') {
-		start = ++i;
-		while (i < n && is_digit(s[i]))
-			i++;
-		if (i == start)
-			return false;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		start = i;
-		while (i < n && is_digit(s[i]))
-			i++;
-		if (i == start)
-			return false;
-	}
-	return i == n;
-}
-
 static bool
 parse_double(const char *s, size_t n, double *out)
 {
@@ -225,59 +178,12 @@ parse_double(const char *s, size_t n, double *out)
 		*out = -INFINITY;
 		return true;
 	}
-	if (n >= sizeof(tmp) || !decimal_number(s, n))
+	if (n >= sizeof(tmp) || !json_number(s, n, false))
 		return false;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	*out = strtod(tmp, &end);
 	return end == tmp + n;
-}
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (1..4), or minus the length of its
- * maximal ill-formed subpart (what json.c replaces by one U+FFFD). */
-static int
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	int len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((size_t) i >= n || s[i] < lo || s[i] > hi)
-			return -i;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return len;
 }
 
 /* Append s[0..n) as valid UTF-8 (protobuf strings must be): ill-formed sequences
@@ -425,7 +331,7 @@ put_value(struct proto_enc *e, Column *c, struct slot *sl, uint32_t typoid,
 		c->value_case = PGCDC__V1__COLUMN__VALUE_BYTES_VALUE;
 		return 0;
 	case CDC_T_NUMERIC:
-		if (!decimal_number(s, n) && !eq(s, n, "NaN") && !eq(s, n, "Infinity")
+		if (!json_number(s, n, false) && !eq(s, n, "NaN") && !eq(s, n, "Infinity")
 		    && !eq(s, n, "-Infinity"))
 			return map_fail(typoid, "numeric", s, n, err);
 		arena_begin(e, sl, 's');

@@ -10,23 +10,10 @@
 #include <string.h>
 
 #include "../../decoder/civil.h"
+#include "../../decoder/text.h"
 #include "convert.h"
 
 #define US_PER_DAY INT64_C(86400000000)
-
-static bool
-eq(const char *s, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return n == l && memcmp(s, lit, l) == 0;
-}
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 int
 pqc_int(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
@@ -343,18 +330,6 @@ pqc_decimal_bytes(int precision)
 			return nb;
 	}
 	return 16;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int
