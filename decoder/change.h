@@ -87,6 +87,15 @@ struct cdc_tuple {
 	struct cdc_value *vals;    /* borrowed array of ncols values */
 };
 
+/* Value of column i of tuple t; NULL when the tuple has no such column. */
+static inline const struct cdc_value *
+tuple_val(const struct cdc_tuple *t, int i)
+{
+	if (t == NULL || t->vals == NULL || i < 0 || i >= t->ncols)
+		return NULL;
+	return &t->vals[i];
+}
+
 enum cdc_op {
 	CDC_OP_CREATE = 'c',
 	CDC_OP_UPDATE = 'u',

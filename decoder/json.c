@@ -963,15 +963,6 @@ json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
 
 /* ------------------------------------------------------------ envelope */
 
-/* Value of column i of tuple t; NULL when the tuple has no such column. */
-static const struct cdc_value *
-tuple_val(const struct cdc_tuple *t, int i)
-{
-	if (t == NULL || t->vals == NULL || i < 0 || i >= t->ncols)
-		return NULL;
-	return &t->vals[i];
-}
-
 /* {"col":value,...} of rel's columns from t: all of them, or only the replica
  * identity columns (cdc_column.key) with keys_only. */
 static int

@@ -363,14 +363,6 @@ put_value(struct proto_enc *e, Column *c, struct slot *sl, uint32_t typoid,
 
 /* ------------------------------------------------------------------ rows */
 
-static const struct cdc_value *
-tuple_val(const struct cdc_tuple *t, int i)
-{
-	if (t == NULL || t->vals == NULL || i < 0 || i >= t->ncols)
-		return NULL;
-	return &t->vals[i];
-}
-
 /* Columns of rel from t (all, or the replica identity columns with keys_only) into
  * row, using column structs from *next on. */
 static int
