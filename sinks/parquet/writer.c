@@ -282,14 +282,17 @@ pq_put_bytes(struct pq_writer *w, int c, const void *p, size_t n)
 	struct pq_col *col = &w->cols[c];
 
 	put_def(col, 1);
-	col->nvals++;
 	w->bytes += (int64_t) n + 4;
 	if (col->d.type == PQ_FLBA) {
+		col->nvals++;
 		pq_buf_put(&col->vals, p, n);
 		return;
 	}
+	/* long values: not worth a dictionary.  The fallback converts the nvals indices
+	 * buffered so far, so this value is counted only after it. */
 	if (col->dict_on && n > DICT_MAX_BYTES / 16)
-		dict_fallback(col);     /* long values: not worth a dictionary */
+		dict_fallback(col);
+	col->nvals++;
 	if (col->dict_on) {
 		int64_t e = dict_add(col, p, n);
 		uint32_t u;

@@ -24,14 +24,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# DuckDB (npm @duckdb/node-api) reads the Parquet files back in the integration tests
-# (tests/tools/duckdb-query.mjs).  Installed into tests/tools/node_modules (git-ignored);
-# nothing to do, and no network needed, once it is there.
-duckdb_pkg=@duckdb/node-api@1.5.6-r.1
+# Independent Parquet readers for the integration and property tests, installed into
+# tests/tools/node_modules (git-ignored); nothing to do, and no network needed, once there:
+#  - DuckDB (@duckdb/node-api, tests/tools/duckdb-query.mjs);
+#  - parquet-wasm (Apache arrow-rs compiled to WebAssembly) with apache-arrow to read its
+#    Arrow IPC output (tests/tools/pq-verify.mjs, the writer's property test).
+# All in one npm call: npm prunes what a call without a package.json does not name.
+npm_pkgs=(@duckdb/node-api@1.5.6-r.1 parquet-wasm@0.7.1 apache-arrow@21.2.0)
 tools_dir=$(cd "$(dirname "$0")" && pwd)
-if [ ! -f "$tools_dir/node_modules/@duckdb/node-api/package.json" ]; then
-  echo "deps: installing $duckdb_pkg into tests/tools/node_modules"
+npm_missing=0
+for p in "${npm_pkgs[@]}"; do
+  name=${p%@*}
+  want=${p##*@}
+  have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$tools_dir/node_modules/$name/package.json" 2>/dev/null || true)
+  [ "$have" = "$want" ] || npm_missing=1
+done
+if [ $npm_missing = 1 ]; then
+  echo "deps: installing ${npm_pkgs[*]} into tests/tools/node_modules"
   npm install --prefix "$tools_dir" --no-save --no-package-lock --no-audit --no-fund \
-    --loglevel=error "$duckdb_pkg" ||
-    { echo "deps: npm install $duckdb_pkg failed (the Parquet tests need it)" >&2; exit 1; }
+    --loglevel=error "${npm_pkgs[@]}" ||
+    { echo "deps: npm install ${npm_pkgs[*]} failed (the Parquet tests need them)" >&2; exit 1; }
 fi

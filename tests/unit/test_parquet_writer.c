@@ -701,6 +701,59 @@ test_dictionary_fallback(void **state)
 	rd_close(&f);
 }
 
+/* A value too long for the dictionary after short ones, and as a column's first value:
+ * the fallback to PLAIN must carry exactly the values buffered before it (issue 13.1:
+ * the value count was raised first, so the fallback read an index never buffered and
+ * shifted every later value; as the first value it read past the buffer). */
+static void
+test_dictionary_fallback_long_value(void **state)
+{
+	struct fx *x = *state;
+	static struct rd_file f;
+	char *v[8] = { 0 };
+	size_t big = 100000;
+	char *longv = malloc(big + 1);
+	int n;
+
+	memset(longv, 'L', big);
+	longv[big] = '\0';
+	open_writer(x, 100, PQ_CODEC_ZSTD);
+	assert_int_equal(row(x, 1, "short-a"), 0);
+	assert_int_equal(row(x, 2, "short-b"), 0);
+	assert_int_equal(row(x, 3, longv), 0);
+	assert_int_equal(row(x, 4, "short-d"), 0);
+	finish(x);
+	rd_open(x->path, &f);
+	n = rd_all(&f, 1, true, v);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0], "short-a");
+	assert_string_equal(v[1], "short-b");
+	assert_int_equal(strspn(v[2], "L"), strlen(v[2]));
+	assert_true(strlen(v[2]) >= 4000);
+	assert_string_equal(v[3], "short-d");
+	free_strs(v, n);
+	assert_ids(&f, "1 2 3 4");
+	rd_close(&f);
+
+	/* a new file whose first value is the long one */
+	pq_writer_free(x->w);
+	assert_int_equal(ftruncate(x->fd, 0), 0);
+	memset(longv, 'M', big);
+	open_writer(x, 100, PQ_CODEC_NONE);
+	assert_int_equal(row(x, 1, longv), 0);
+	assert_int_equal(row(x, 2, "after"), 0);
+	finish(x);
+	rd_open(x->path, &f);
+	n = rd_all(&f, 1, true, v);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0][0], 'M');
+	assert_int_equal(strspn(v[0], "M"), strlen(v[0]));
+	assert_string_equal(v[1], "after");
+	free_strs(v, n);
+	rd_close(&f);
+	free(longv);
+}
+
 /* Statistics: floats skip NaN and count it; long strings are truncated bounds. */
 static void
 test_stats_edge_cases(void **state)
@@ -854,6 +907,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_split_and_rollback_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_whole_rowgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dictionary_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dictionary_fallback_long_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_edge_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_error_is_fatal, setup, teardown),
