@@ -904,6 +904,67 @@ loop(struct agent *a, struct cdc_err *err)
 	return 0;
 }
 
+/*
+ * End the COPY as pg_recvlogical does: after the final status update, CopyDone, then
+ * read (and drop) what the walsender still sends until its own CopyDone and the
+ * command's result.  The walsender reads our status update before it ends its side,
+ * so confirmed_flush_lsn is the position we logged; closing the socket right after
+ * the status update could make it die ("connection reset") before reading it.
+ * Bounded by END_COPY_MS: a server that does not answer is left behind.
+ */
+#define END_COPY_MS 10000
+
+static void
+end_copy(struct agent *a)
+{
+	int64_t deadline = mono_ms() + END_COPY_MS;
+	PGresult *res;
+
+	if (PQputCopyEnd(a->repl, NULL) != 1 || PQflush(a->repl) != 0) {
+		log_warning("stream", "ending the replication copy failed: %s", PQerrorMessage(a->repl));
+		return;
+	}
+	for (;;) {
+		char *buf = NULL;
+		int n = PQgetCopyData(a->repl, &buf, 1);
+
+		if (n > 0) {
+			PQfreemem(buf);
+			continue;
+		}
+		if (n == -1)
+			break;                  /* the server's CopyDone */
+		if (n < -1) {
+			log_warning("stream", "ending the replication copy: %s", PQerrorMessage(a->repl));
+			return;
+		}
+		/* nothing buffered: wait for the socket, within the deadline */
+		int64_t left = deadline - mono_ms();
+		struct timeval tv;
+		fd_set rfds;
+		int sock = PQsocket(a->repl);
+
+		if (left <= 0) {
+			log_warning("stream", "the server did not end the replication copy within %d s",
+			            END_COPY_MS / 1000);
+			return;
+		}
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		FD_ZERO(&rfds);
+		FD_SET(sock, &rfds);
+		if (select(sock + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR)
+			return;
+		if (PQconsumeInput(a->repl) == 0) {
+			log_warning("stream", "ending the replication copy: %s", PQerrorMessage(a->repl));
+			return;
+		}
+	}
+	while ((res = PQgetResult(a->repl)) != NULL)
+		PQclear(res);
+	a->streaming = false;
+}
+
 static void
 shutdown_flush(struct agent *a)
 {
@@ -919,6 +980,8 @@ shutdown_flush(struct agent *a)
 	if (a->repl != NULL && a->streaming && PQstatus(a->repl) == CONNECTION_OK) {
 		if (send_status(a, false, &err) != 0)
 			log_warning("stream", "final status update failed: %s", err.msg);
+		else
+			end_copy(a);
 	}
 	cdc_err_clear(&err);
 	if (pipe_poll(a->pipe, &ack, &err) == 0)
