@@ -101,28 +101,60 @@ state_path(const struct agent *a, char *out, size_t cap)
 	snprintf(out, cap, "%s/%s.lsn", a->cfg->source.state_dir, a->cfg->source.slot);
 }
 
-/* The recorded position; 0 when there is no state file. */
-static cdc_lsn
-state_read(const struct agent *a)
+/* The recorded position in *out: 0 when there is no state file (a first start).
+ * A file that exists but cannot be read, or does not hold a position, is an error
+ * naming it (SPEC §5): taking it for a first start would disable gap detection. */
+static int
+state_read(const struct agent *a, cdc_lsn *out, struct cdc_err *err)
 {
 	char path[4096], line[64] = "";
 	cdc_lsn lsn = 0;
 	FILE *f;
+	int e;
 
 	state_path(a, path, sizeof(path));
 	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	if (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (pg_parse_lsn(line, &lsn) != 0)
-			lsn = 0;
+	if (f == NULL) {
+		if (errno == ENOENT) {
+			*out = 0;
+			return 0;
+		}
+		return cdc_errf(err, CDC_ERR_FATAL, "state file %s cannot be read: %s (it records the "
+		                "position pgcdc delivered; fix its permissions)", path, strerror(errno));
+	}
+	errno = 0;
+	if (fgets(line, sizeof(line), f) == NULL) {
+		e = ferror(f) ? errno : 0;
+		fclose(f);
+		return cdc_errf(err, CDC_ERR_FATAL, "state file %s cannot be read: %s (it records the "
+		                "position pgcdc delivered; restore it, or remove it only if the slot "
+		                "and every sink are to start over)", path, e ? strerror(e) : "it is empty");
 	}
 	fclose(f);
-	return lsn;
+	line[strcspn(line, "\n")] = '\0';
+	if (pg_parse_lsn(line, &lsn) != 0 || lsn == 0)
+		return cdc_errf(err, CDC_ERR_FATAL, "state file %s holds \"%.40s\", not a position "
+		                "(X/X): it records the position pgcdc delivered; restore it, or remove it "
+		                "only if the slot and every sink are to start over", path, line);
+	*out = lsn;
+	return 0;
 }
 
-/* Returns 0, or -1 (logged) when the position could not be recorded. */
+/* fsync a directory, so that a rename in it survives a crash */
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Returns 0, or -1 (logged) when the position could not be recorded: file written and
+ * fsynced, renamed over the old one, directory fsynced. */
 static int
 state_write(struct agent *a, cdc_lsn lsn)
 {
@@ -144,6 +176,10 @@ state_write(struct agent *a, cdc_lsn lsn)
 	close(fd);
 	if (rename(tmp, path) != 0) {
 		log_warning("state", "cannot rename %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fsync_dir(a->cfg->source.state_dir) != 0) {
+		log_warning("state", "cannot fsync %s: %s", a->cfg->source.state_dir, strerror(errno));
 		return -1;
 	}
 	a->state_written = lsn;
@@ -632,9 +668,12 @@ open_sinks(struct agent *a, struct cdc_err *err)
 static int
 gap_check(struct agent *a, bool created, bool snapshot, cdc_lsn confirmed, struct cdc_err *err)
 {
-	cdc_lsn recorded = state_read(a);
+	cdc_lsn recorded = 0;
 	char why[600] = "";
+	int rc;
 
+	if ((rc = state_read(a, &recorded, err)) != 0)
+		return rc;
 	if (recorded == 0 || snapshot)
 		return 0;   /* first start, or a snapshot is re-establishing the whole state */
 	if (created)

@@ -65,6 +65,34 @@ run_fg d --set source.snapshot=always
 t_eq "snapshot = always after a gap: streams" 0 "$RC"
 t_eq "snapshot = always: the table is re-read" 400 "$(grep -c '"op":"r"' "$PG_TMP/d.out" || true)"
 
+# 3b. an unreadable state file is an error naming it, never a first start (issue 13.3): the
+# slot advanced behind pgcdc's back would otherwise go unnoticed
+psql_q "INSERT INTO g SELECT generate_series(401, 450)"
+psql_q "SELECT pg_replication_slot_advance('pgcdc', pg_current_wal_lsn())" >/dev/null
+good=$(cat "$PG_TMP/state/pgcdc.lsn")
+for kind in garbled empty directory; do
+	rm -rf "$PG_TMP/state/pgcdc.lsn"
+	case $kind in
+	garbled) printf 'not an lsn\n' >"$PG_TMP/state/pgcdc.lsn" ;;
+	empty) : >"$PG_TMP/state/pgcdc.lsn" ;;
+	directory) mkdir "$PG_TMP/state/pgcdc.lsn" ;;
+	esac
+	: >"$PG_TMP/s.out"
+	run_fg s
+	t_eq "$kind state file: exit 1" 1 "$RC"
+	grep -q "state file $PG_TMP/state/pgcdc.lsn .*cannot be read\|state file $PG_TMP/state/pgcdc.lsn .*not a position" "$PG_TMP/fg.log" \
+		&& t_ok "$kind state file: the error names the file" || t_fail "$kind message" "$(cat "$PG_TMP/fg.log")"
+	t_eq "$kind state file: nothing streamed" 0 "$(wc -l <"$PG_TMP/s.out")"
+done
+rm -rf "$PG_TMP/state/pgcdc.lsn"
+echo "$good" >"$PG_TMP/state/pgcdc.lsn"
+run_fg s
+t_eq "restored state file: the advanced slot is a gap again" 1 "$RC"
+run_fg s --accept-gap
+t_eq "restored state file, --accept-gap: streams" 0 "$RC"
+t_eq "state file written whole" "$(slot_confirmed)" "$(cat "$PG_TMP/state/pgcdc.lsn")"
+t_eq "no temporary state file left" "" "$(ls "$PG_TMP/state" | grep tmp || true)"
+
 # 4. a slot invalidated by max_slot_wal_keep_size: its WAL is gone, changes were lost
 psql_q "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'" >/dev/null
 psql_q "SELECT pg_reload_conf()" >/dev/null
