@@ -1209,7 +1209,33 @@ oom:
 	return oom(s, err);
 }
 
-/* Complete the renames of a commit journal left by a crash. */
+/* Whether p is "<table dir>/date=YYYY-MM-DD/<file>" with plain names: no "." or ".."
+ * component, no leading "/" or ".", nothing deeper.  Sets *dirlen to the length of the
+ * "<table dir>/date=..." part. */
+static bool
+journal_path_ok(const char *p, const char *suffix, size_t *dirlen)
+{
+	const char *s1 = strchr(p, '/'), *s2, *file;
+
+	if (p[0] == '\0' || p[0] == '.' || p[0] == '/' || s1 == NULL)
+		return false;
+	s2 = strchr(s1 + 1, '/');
+	if (s2 == NULL || s2 - s1 - 1 != 15 || strncmp(s1 + 1, "date=", 5) != 0)
+		return false;
+	for (const char *d = s1 + 6; d < s2; d++)
+		if (!((*d >= '0' && *d <= '9') || *d == '-'))
+			return false;
+	file = s2 + 1;
+	if (file[0] == '\0' || file[0] == '.' || strchr(file, '/') != NULL || !ends_with(file, suffix))
+		return false;
+	*dirlen = (size_t) (s2 - p);
+	return true;
+}
+
+/* Complete the renames of a commit journal left by a crash.  An entry must rename a
+ * .parquet.tmp to a .parquet in the same table and date directory, both plain names
+ * (the only renames a commit makes); anything else is refused and logged, so a
+ * damaged or planted journal cannot move files in or out of the directory. */
 static void
 roll_forward(struct pq_sink *s, const char *jpath)
 {
@@ -1224,6 +1250,18 @@ roll_forward(struct pq_sink *s, const char *jpath)
 		if (tab == NULL || (nl = strchr(tab, '\n')) == NULL)
 			continue;
 		*tab = *nl = '\0';
+		{
+			size_t fl = 0, tl = 0;
+
+			if (!journal_path_ok(line, ".parquet.tmp", &fl) ||
+			    !journal_path_ok(tab + 1, ".parquet", &tl) || fl != tl ||
+			    strncmp(line, tab + 1, fl) != 0) {
+				log_warning("parquet", "commit journal %s: refusing entry \"%.200s\" -> "
+				            "\"%.200s\": not a file of one table's directory", jpath, line,
+				            tab + 1);
+				continue;
+			}
+		}
 		from = xprintf("%s/%s", s->top, line);
 		to = xprintf("%s/%s", s->top, tab + 1);
 		if (from != NULL && to != NULL && access(from, F_OK) == 0) {

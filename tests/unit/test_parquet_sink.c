@@ -512,6 +512,43 @@ test_commit_journal_rolled_forward(void **state)
 	               "0000000000000200-0000000000000200.parquet:1");
 }
 
+/* A journal entry that is not a plain file name in its table directory is refused
+ * (issue 13.8): "../" or absolute paths must never be renamed, whatever the journal says. */
+static void
+test_commit_journal_paths_confined(void **state)
+{
+	struct fx *x = *state;
+	struct cdc_txn a = txn(0x100, T0);
+	char outside[300], victim[300], journal[300], cmd[700];
+	FILE *f;
+
+	commit_rows(x, &a, &rel_t1, 1, 1);
+	assert_int_equal(x->s->ops->flush(x->s, 1000, &x->err), 0);
+	sink_parquet_ops.close(x->s);
+	snprintf(outside, sizeof(outside), "%s/outside.parquet.tmp", x->dir);
+	snprintf(victim, sizeof(victim), "%s/victim", x->dir);
+	snprintf(cmd, sizeof(cmd), "echo data > %s && echo keep > %s", outside, victim);
+	assert_int_equal(system(cmd), 0);
+	snprintf(journal, sizeof(journal), "%s/out/.pgcdc-commit-4243-1.journal", x->dir);
+	f = fopen(journal, "w");
+	assert_non_null(f);
+	fprintf(f, "../outside.parquet.tmp\t" DT "/0000000000000300-0000000000000300.parquet\n");
+	fprintf(f, DT "/../../outside.parquet.tmp\t" DT "/0000000000000300-0000000000000300.parquet\n");
+	fprintf(f, "%s\t%s\n", outside, victim);
+	fprintf(f, DT "/0000000000000100-0000000000000100.parquet\t../victim\n");
+	fprintf(f, DT "/0000000000000100-0000000000000100.parquet\t" DT "/../../victim\n");
+	fprintf(f, DT "/0000000000000100-0000000000000100.parquet\tpublic.t2/date=2026-11-22/x.parquet\n");
+	fclose(f);
+	x->s = open_sink(x);
+	assert_true(access(journal, F_OK) != 0);          /* the journal is done with */
+	assert_int_equal(access(outside, F_OK), 0);       /* nothing outside was moved */
+	snprintf(cmd, sizeof(cmd), "grep -qx keep %s", victim);
+	assert_int_equal(system(cmd), 0);                 /* nor overwritten */
+	assert_listing(x, DT, "0000000000000100-0000000000000100.parquet:1");
+	unlink(outside);
+	unlink(victim);
+}
+
 /* A snapshot given up in the same process (a new one starts): its files go. */
 static void
 test_snapshot_abandoned_for_a_new_one(void **state)
@@ -580,6 +617,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_change_then_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_rows_and_dates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_journal_rolled_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_journal_paths_confined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_abandoned_for_a_new_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_directory, setup, teardown),
 	};
