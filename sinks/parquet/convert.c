@@ -5,6 +5,8 @@
  * (1 BC = year 0), as PostgreSQL computes dates; days from a civil date follow the
  * well-known era / year-of-era decomposition.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,4 +372,121 @@ pqc_bytea(const char *s, size_t n, uint8_t *out, size_t *outlen)
 	}
 	*outlen = k;
 	return 0;
+}
+
+/* One signed integer of an ISO-8601 duration field. */
+static int
+iso_num(const char *s, size_t n, size_t *i, int64_t *v, bool *neg)
+{
+	uint64_t u = 0;
+	size_t start;
+
+	*neg = *i < n && s[*i] == '-';
+	if (*neg)
+		(*i)++;
+	start = *i;
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9') {
+		if (u > (UINT64_MAX - 9) / 10)
+			return -1;
+		u = u * 10 + (uint64_t) (s[(*i)++] - '0');
+	}
+	if (*i == start || u > (uint64_t) INT64_MAX)
+		return -1;
+	*v = *neg ? -(int64_t) u : (int64_t) u;
+	return 0;
+}
+
+static size_t
+put_part(char *out, size_t cap, size_t k, int64_t v, const char *unit, bool *is_zero, bool *is_before)
+{
+	if (v == 0)
+		return k;
+	k += (size_t) snprintf(out + k, k < cap ? cap - k : 0, "%s%s%" PRId64 " %s%s", *is_zero ? "" : " ",
+	                       *is_before && v > 0 ? "+" : "", v, unit, v != 1 ? "s" : "");
+	*is_before = v < 0;
+	*is_zero = false;
+	return k;
+}
+
+int
+pqc_interval(const char *s, size_t n, char *out, size_t cap)
+{
+	int64_t f[6] = { 0 };          /* years, months, days, hours, minutes, seconds */
+	int64_t fsec = 0;              /* microseconds, with the sign of the seconds */
+	bool time = false, is_zero = true, is_before = false, neg;
+	size_t i = 1, k = 0;
+
+	if ((n == 8 && memcmp(s, "infinity", 8) == 0) || (n == 9 && memcmp(s, "-infinity", 9) == 0)) {
+		if (n + 1 > cap)
+			return -1;
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return 0;
+	}
+	if (n < 2 || s[0] != 'P')
+		return -1;
+	while (i < n) {
+		int64_t v;
+		int slot;
+
+		if (s[i] == 'T' && !time) {
+			time = true;
+			i++;
+			continue;
+		}
+		if (iso_num(s, n, &i, &v, &neg) != 0 || i >= n)
+			return -1;
+		if (time && s[i] == '.') {       /* fractional seconds: up to 6 digits */
+			int digits = 0;
+			int64_t us = 0;
+
+			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+				if (++digits > 6)
+					return -1;
+				us = us * 10 + (s[i] - '0');
+			}
+			if (digits == 0 || i >= n || s[i] != 'S')
+				return -1;
+			while (digits++ < 6)
+				us *= 10;
+			fsec = neg ? -us : us;
+		}
+		switch (s[i]) {
+		case 'Y': slot = time ? -1 : 0; break;
+		case 'M': slot = time ? 4 : 1; break;
+		case 'D': slot = time ? -1 : 2; break;
+		case 'H': slot = time ? 3 : -1; break;
+		case 'S': slot = time ? 5 : -1; break;
+		default: slot = -1; break;
+		}
+		if (slot < 0)
+			return -1;
+		f[slot] = v;
+		i++;
+	}
+	/* PostgreSQL's IntervalStyle = postgres (EncodeInterval): each nonzero field, a
+	 * "+" on a positive field after a negative one, then [-]HH:MM:SS[.ffffff] when the
+	 * time is nonzero or everything else is zero */
+	k = put_part(out, cap, k, f[0], "year", &is_zero, &is_before);
+	k = put_part(out, cap, k, f[1], "mon", &is_zero, &is_before);
+	k = put_part(out, cap, k, f[2], "day", &is_zero, &is_before);
+	if (is_zero || f[3] != 0 || f[4] != 0 || f[5] != 0 || fsec != 0) {
+		bool minus = f[3] < 0 || f[4] < 0 || f[5] < 0 || fsec < 0;
+		uint64_t h = f[3] < 0 ? -(uint64_t) f[3] : (uint64_t) f[3];
+		uint64_t m = f[4] < 0 ? -(uint64_t) f[4] : (uint64_t) f[4];
+		uint64_t sec = f[5] < 0 ? -(uint64_t) f[5] : (uint64_t) f[5];
+		uint64_t us = fsec < 0 ? -(uint64_t) fsec : (uint64_t) fsec;
+
+		k += (size_t) snprintf(out + k, k < cap ? cap - k : 0, "%s%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
+		                       is_zero ? "" : " ", minus ? "-" : (is_before ? "+" : ""), h, m, sec);
+		if (us != 0) {
+			char frac[8];
+			int l = snprintf(frac, sizeof(frac), "%06" PRIu64, us);
+
+			while (l > 0 && frac[l - 1] == '0')
+				frac[--l] = '\0';
+			k += (size_t) snprintf(out + k, k < cap ? cap - k : 0, ".%s", frac);
+		}
+	}
+	return k < cap ? 0 : -1;
 }

@@ -47,6 +47,11 @@ void pqc_decimal_be(pqc_i128 v, uint8_t *out, int len);
 int pqc_decimal_bytes(int precision);
 /* uuid text to 16 bytes. */
 int pqc_uuid(const char *s, size_t n, uint8_t out[16]);
+/* interval as IntervalStyle = iso_8601 prints it ("P1Y2M3DT4H5M6.5S", the session
+ * style pgcdc sets) to PostgreSQL's default text output, IntervalStyle = postgres
+ * ("1 year 2 mons 3 days 04:05:06.5"), NUL-terminated in out.  0, or -1 for text that
+ * is not such a duration or does not fit. */
+int pqc_interval(const char *s, size_t n, char *out, size_t cap);
 /* bytea hex output ("\x0a1b") to bytes: out has room for (n - 2) / 2 bytes. */
 int pqc_bytea(const char *s, size_t n, uint8_t *out, size_t *outlen);
 

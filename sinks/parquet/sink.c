@@ -96,6 +96,7 @@
 enum pqv {
 	V_STRING, V_INT16, V_INT32, V_INT64, V_FLOAT, V_DOUBLE, V_BOOL,
 	V_DEC32, V_DEC64, V_DECFLBA, V_DATE, V_TIME, V_TS, V_TSTZ, V_UUID, V_BYTEA, V_JSON,
+	V_INTERVAL,              /* String: PostgreSQL's default text output (SPEC §4) */
 };
 
 struct pqs_col {
@@ -540,13 +541,17 @@ plan_column(const struct cdc_types *types, struct pqs_col *c, struct pq_coldef *
 	case CDC_T_UUID:
 		c->kind = V_UUID;
 		break;
+	case CDC_T_INTERVAL:
+		c->kind = V_INTERVAL;
+		break;
 	default:
 		break;
 	}
 	memset(d, 0, sizeof(*d));
 	d->name = c->name;
 	switch (c->kind) {
-	case V_STRING: d->type = PQ_BYTE_ARRAY; d->ltype = PQ_LT_STRING; break;
+	case V_STRING:
+	case V_INTERVAL: d->type = PQ_BYTE_ARRAY; d->ltype = PQ_LT_STRING; break;
 	case V_INT16: d->type = PQ_INT32; d->ltype = PQ_LT_INT16; break;
 	case V_INT32: d->type = PQ_INT32; break;
 	case V_INT64: d->type = PQ_INT64; break;
@@ -1455,6 +1460,16 @@ put_value(struct pq_sink *s, struct pqs_file *f, int i, const struct cdc_value *
 	case V_JSON:
 		pq_put_bytes(w, i, d, n);
 		return 0;
+	case V_INTERVAL: {
+		/* the session prints ISO 8601 (the JSON records' form); SPEC §4 wants the
+		 * type's text output, as IntervalStyle = postgres (the default) prints it */
+		char txt[160];
+
+		if (pqc_interval(d, n, txt, sizeof(txt)) != 0)
+			return bad_value(s, f, c, v, err);
+		pq_put_bytes(w, i, txt, strlen(txt));
+		return 0;
+	}
 	case V_INT16:
 	case V_INT32: {
 		int64_t x;

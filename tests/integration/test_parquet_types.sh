@@ -151,7 +151,7 @@ for id in 1 2 3 4 5; do
 	for c in "${strcols[@]}"; do
 		# the exact bytes of PostgreSQL's text output, passed as hex
 		# (format's %s is the type's output function: char(n) keeps its padding)
-		v=$(psql_q "SET IntervalStyle = iso_8601; SET DateStyle = ISO; SET TimeZone = UTC;
+		v=$(psql_q "SET IntervalStyle = postgres; SET DateStyle = ISO; SET TimeZone = UTC;
 		            SELECT CASE WHEN $c IS NULL THEN 'NULL' ELSE 'decode(from_hex(''' ||
 		              encode(convert_to(format('%s', $c), 'UTF8'), 'hex') || '''))' END FROM ty WHERE id = $id")
 		checks+=("$id|$c::VARCHAR|$v")

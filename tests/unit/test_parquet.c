@@ -318,6 +318,50 @@ test_bitpack_bools(void **state)
 
 #define S(lit) lit, strlen(lit)
 
+/* interval: the session's ISO-8601 output to PostgreSQL's default text output (issue
+ * 13.10; expected strings printed by PostgreSQL 15 with IntervalStyle = postgres) */
+static void
+test_convert_interval(void **state)
+{
+	static const struct { const char *iso; size_t n; const char *pg; } cases[] = {
+		{S("PT0S"), "00:00:00"},
+		{S("P1Y2M3DT4H5M6.5S"), "1 year 2 mons 3 days 04:05:06.5"},
+		{S("P-1Y"), "-1 years"},
+		{S("P1M"), "1 mon"},
+		{S("P-10M"), "-10 mons"},
+		{S("P1DT-1S"), "1 day -00:00:01"},
+		{S("P-1DT2H3M"), "-1 days +02:03:00"},
+		{S("PT-0.000001S"), "-00:00:00.000001"},
+		{S("P100Y-3DT0.00001S"), "100 years -3 days +00:00:00.00001"},
+		{S("P2D"), "2 days"},
+		{S("P1Y1M"), "1 year 1 mon"},
+		{S("P-1Y-1M-2DT-5H"), "-1 years -1 mons -2 days -05:00:00"},
+		{S("PT12H"), "12:00:00"},
+		{S("PT1.25S"), "00:00:01.25"},
+		{S("P178956970Y7M2147483647DT2562047788H54.775807S"), "178956970 years 7 mons 2147483647 days 2562047788:00:54.775807"},
+		{S("P-178956970Y-7M-2147483647DT-2562047788H-54.775807S"), "-178956970 years -7 mons -2147483647 days -2562047788:00:54.775807"},
+		{S("P1Y-1D"), "1 year -1 days"},
+		{S("P-1M1D"), "-1 mons +1 day"},
+		{S("P3DT1H"), "3 days 01:00:00"},
+		{S("P-3DT-1H"), "-3 days -01:00:00"},
+		{S("PT59M"), "00:59:00"},
+		{S("P1MT-1S"), "1 mon -00:00:01"},
+		{S("infinity"), "infinity"},
+		{S("-infinity"), "-infinity"},
+	};
+	static const char *const bad[] = { "", "P", "1Y", "PT1.1234567S", "P1H", "PT1D", "P1.5Y",
+	                                   "PT1.S", "P1Y2", "P99999999999999999999Y", "P1X" };
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(pqc_interval(cases[i].iso, cases[i].n, out, sizeof(out)), 0);
+		assert_string_equal(out, cases[i].pg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(pqc_interval(bad[i], strlen(bad[i]), out, sizeof(out)), -1);
+	assert_int_equal(pqc_interval(S("P1Y2M3DT4H5M6.5S"), out, 10), -1);   /* does not fit */
+}
+
 static void
 test_convert_dates(void **state)
 {
@@ -495,6 +539,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uvarint),
+		cmocka_unit_test(test_convert_interval),
 		cmocka_unit_test(test_zigzag),
 		cmocka_unit_test(test_thrift_fields),
 		cmocka_unit_test(test_thrift_nested_and_lists),
