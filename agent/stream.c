@@ -243,7 +243,10 @@ maybe_status(struct agent *a, struct cdc_err *err)
 	return 0;
 }
 
-/* The pipeline waits on a sink: keep the session alive, honour shutdown. */
+/* The pipeline waits on a sink: keep the session alive, honour shutdown.  Before
+ * START_REPLICATION (the initial snapshot drains into the sinks) there is no COPY to
+ * send status updates on, and none is needed: the replication connection waits for a
+ * command, with no wal_sender_timeout. */
 static int
 stream_wait(void *ctx, struct cdc_err *err)
 {
@@ -251,7 +254,7 @@ stream_wait(void *ctx, struct cdc_err *err)
 
 	if (*a->stop)
 		return cdc_errf(err, CDC_ERR_AGAIN, "shutdown requested while a sink was stalled");
-	if (mono_ms() - a->last_status_ms >= a->cfg->source.status_interval_ms)
+	if (a->streaming && mono_ms() - a->last_status_ms >= a->cfg->source.status_interval_ms)
 		return send_status(a, false, err);
 	return 0;
 }

@@ -24,7 +24,8 @@
  *      history (wall-clock times), so lag_seconds includes time pgcdc was down.
  *
  * slot_inactive: the slot exists and was seen inactive at 3 consecutive samples,
- * i.e. throughout 2 intervals.  sink_error: a sink reports a stall or failure in
+ * i.e. throughout 2 intervals, while pgcdc is not taking an exported snapshot (the
+ * slot is streamed only after it).  sink_error: a sink reports a stall or failure in
  * stats (evaluated even while the server cannot be reached).
  */
 #include <arpa/inet.h>
@@ -562,7 +563,11 @@ evaluate(struct monitor *m, const struct mon_sample *s, bool ok, const struct st
 			           strcmp(s->wal_status, "unreserved") == 0 ||
 			           strcmp(s->wal_status, "lost") == 0 ? ALERT_CRITICAL : ALERT_OK;
 		}
-		if (!s->active) {
+		if (sv->state == STATS_SNAPSHOTTING) {
+			/* the exported snapshot is copied before the slot is streamed: inactive
+			 * by design, not an outage */
+			m->inactive_samples = 0;
+		} else if (!s->active) {
 			if (m->inactive_samples++ == 0)
 				m->inactive_since_ms = now;
 		} else {

@@ -6,6 +6,7 @@
 #                                      (conninfo of the test cluster, snapshot never, state in
 #                                      $PG_TMP/state, stdout sink); stdout is appended to
 #                                      $PG_TMP/NAME.out, stderr to $PG_TMP/NAME.log; sets AGENT_PID
+#                                      (AGENT_NOWAIT=1: do not wait for the slot to be active)
 #   agent_stop [SIGNAL]                signal the agent (TERM by default) and wait; sets AGENT_RC
 #   wait_caught_up [SECONDS] [SLOT]    wait until the slot confirmed the current WAL position
 #   slot_confirmed [SLOT]              the slot's confirmed_flush_lsn
@@ -38,6 +39,8 @@ agent_start() {
 	mapfile -t base < <(agent_args)
 	"$PGCDC_BIN" "${base[@]}" "$@" >>"$PG_TMP/$name.out" 2>>"$PG_TMP/$name.log" &
 	AGENT_PID=$!
+	# AGENT_NOWAIT=1: return at once (an initial snapshot runs before the slot is active)
+	[[ ${AGENT_NOWAIT-} == 1 ]] && return 0
 	# streaming has begun once the slot is active (or the agent is gone)
 	local i
 	for ((i = 0; i < 150; i++)); do
