@@ -102,6 +102,7 @@ static const struct keydesc keys[] = {
 	{ S_SOURCE, "protocol", K_INT, F(source.protocol), NULL, NULL },
 	{ S_SOURCE, "status_interval", K_DUR, F(source.status_interval_ms), NULL, NULL },
 	{ S_SOURCE, "heartbeat_interval", K_DUR, F(source.heartbeat_interval_ms), NULL, NULL },
+	{ S_SOURCE, "receive_timeout", K_DUR, F(source.receive_timeout_ms), NULL, NULL },
 	{ S_SOURCE, "state_dir", K_STR, F(source.state_dir), NULL, NULL },
 	{ S_SOURCE, "max_inflight", K_SIZE, F(source.max_inflight), NULL, NULL },
 
@@ -1598,6 +1599,13 @@ validate(struct pctx *p)
 		return kerr(p, &w, "%s is too short (minimum 1s)",
 		            kdisp(p, k, fmt_dur(a, sizeof(a), c->source.status_interval_ms)));
 	}
+	k = K("source.receive_timeout");
+	if (c->source.receive_timeout_ms != 0 && c->source.receive_timeout_ms < 1000) {
+		struct where w = key_where(p, k);
+
+		return kerr(p, &w, "%s is too short (0 turns it off, else at least 1s)",
+		            kdisp(p, k, fmt_dur(a, sizeof(a), c->source.receive_timeout_ms)));
+	}
 	if (c->source.state_dir[0] == '\0')
 		return verr_required(p, K("source.state_dir"), "a directory for local state");
 	k = K("source.max_inflight");
@@ -1739,6 +1747,7 @@ set_defaults(struct cfg *c)
 	c->source.protocol = 2;
 	c->source.status_interval_ms = 10 * 1000;
 	c->source.heartbeat_interval_ms = 0;
+	c->source.receive_timeout_ms = 60 * 1000;
 	c->source.max_inflight = 64 * MB;
 	c->log.level = CFG_LOG_INFO;
 	c->log.format = CFG_LOG_TEXT;

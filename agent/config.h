@@ -62,6 +62,7 @@ struct cfg {
 		int protocol;             /* 1 or 2 */
 		int64_t status_interval_ms;
 		int64_t heartbeat_interval_ms;  /* 0 = off */
+		int64_t receive_timeout_ms;     /* nothing from the server this long: reconnect; 0 = off */
 		char *state_dir;
 		int64_t max_inflight;     /* bytes */
 	} source;

@@ -62,6 +62,9 @@ struct agent {
 	int64_t last_poll_ms;      /* sinks last polled between status updates */
 	unsigned since_timers;     /* messages since the timers were last looked at */
 	int64_t last_heartbeat_ms;
+	int64_t last_recv_ms;      /* when a message from the server was last seen */
+	bool got_msg;              /* a message came since the timers were last looked at */
+	bool pinged;               /* a reply was requested for this silence */
 	cdc_lsn state_written;
 	bool in_stream;
 	bool streaming;            /* START_REPLICATION succeeded on repl */
@@ -239,6 +242,35 @@ maybe_status(struct agent *a, struct cdc_err *err)
 			return rc;
 		if (ack != a->sent_flush)
 			return send_status(a, false, err);
+	}
+	return 0;
+}
+
+/* source.receive_timeout: a connection over which nothing, not even a keepalive,
+ * arrives for that long is taken as dead (a black-holed path keeps the socket open and
+ * would stall pgcdc until the network returned).  Halfway, a status update asks the
+ * server for a reply, as the walreceiver does.  Time spent waiting on a stalled sink
+ * does not count: the message being processed then counts as received at its end. */
+static int
+check_receive(struct agent *a, struct cdc_err *err)
+{
+	int64_t now = mono_ms(), timeout = a->cfg->source.receive_timeout_ms;
+
+	if (a->got_msg) {
+		a->got_msg = false;
+		a->pinged = false;
+		a->last_recv_ms = now;
+		return 0;
+	}
+	if (timeout <= 0)
+		return 0;
+	if (now - a->last_recv_ms >= timeout)
+		return cdc_errf(err, CDC_ERR_CONN, "no message from the server for %" PRId64 " s "
+		                "(source.receive_timeout): the connection is taken as dead",
+		                timeout / 1000);
+	if (!a->pinged && now - a->last_recv_ms >= timeout / 2) {
+		a->pinged = true;
+		return send_status(a, true, err);
 	}
 	return 0;
 }
@@ -756,9 +788,15 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	a->burst = 0;
 	a->last_wait_us = INT64_MAX;
 	a->last_status_ms = mono_ms();
+	a->last_recv_ms = a->last_status_ms;
+	a->got_msg = false;
+	a->pinged = false;
 	return 0;
 }
 
+/* Forget the session.  The ordinary connection goes too: whatever broke the
+ * replication connection (a failover, a dead network path) may have left it
+ * connected to a server that is gone or unreachable. */
 static void
 session_close(struct agent *a)
 {
@@ -770,6 +808,8 @@ session_close(struct agent *a)
 	a->streaming = false;
 	PQfinish(a->repl);
 	a->repl = NULL;
+	PQfinish(a->aux);
+	a->aux = NULL;
 }
 
 /* ---- the loop ---- */
@@ -882,6 +922,8 @@ loop(struct agent *a, struct cdc_err *err)
 		/* the clock is read before every wait and every TIMERS_EVERY messages */
 		if (a->drained || ++a->since_timers >= TIMERS_EVERY) {
 			a->since_timers = 0;
+			if ((rc = check_receive(a, err)) != 0)
+				return rc;
 			if ((rc = maybe_status(a, err)) != 0)
 				return rc;
 			if (a->cfg->source.heartbeat_interval_ms > 0 &&
@@ -900,8 +942,10 @@ loop(struct agent *a, struct cdc_err *err)
 			continue;
 		}
 		a->drained = false;
-		if (n > 0)
+		if (n > 0) {
 			a->burst += (size_t) n;
+			a->got_msg = true;
+		}
 		if (n == -1) {
 			PGresult *res = PQgetResult(a->repl);
 			const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
