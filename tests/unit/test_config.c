@@ -138,6 +138,7 @@ assert_defaults_except_sinks(const struct cfg *c)
 	assert_int_equal(c->source.snapshot_workers, 2);
 	assert_int_equal(c->source.protocol, 2);
 	assert_int_equal(c->source.status_interval_ms, 10000);
+	assert_int_equal(c->source.receive_timeout_ms, 60000);
 	assert_int_equal(c->source.heartbeat_interval_ms, 0);
 	assert_string_equal(c->source.state_dir, "/var/lib/pgcdc");
 	assert_int_equal(c->source.max_inflight, 64 * MB);
@@ -185,6 +186,7 @@ test_example_file(void **state)
 	static const char *const every_key[] = {
 		"conninfo", "slot", "publication", "create_publication", "tables", "snapshot",
 		"snapshot_workers", "protocol", "status_interval", "heartbeat_interval", "state_dir",
+		"receive_timeout",
 		"max_inflight", "level", "format", "exclude_columns", "mask_columns",
 		"include_tables", "numeric", "unchanged_toast", "brokers", "topic_prefix",
 		"tombstones", "kafka.<property>", "directory", "compression", "rotate_rows",
@@ -856,6 +858,8 @@ test_malformed(void **state)
 		/* bad duration */
 		{ "[sink.stdout]\n[source]\nstatus_interval = 10 sec\n", "t.conf:3: source.status_interval: ",
 		  "\"10 sec\" is not a duration (use ms, s, min, h or d)" },
+		{ "[sink.stdout]\n[source]\nreceive_timeout = 500ms\n", "t.conf:3: source.receive_timeout: ",
+		  "is too short (0 turns it off, else at least 1s)" },
 		/* bad percent */
 		{ "[sink.stdout]\n[monitor]\nwal_disk_used_warning = 170%\n",
 		  "t.conf:3: monitor.wal_disk_used_warning: ", "is not a percentage" },
