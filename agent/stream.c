@@ -55,6 +55,7 @@ struct agent {
 	struct sink *sinks[4];
 	int nsinks;
 	char dbname[128];
+	cdc_lsn server_wal_end;    /* IDENTIFY_SYSTEM xlogpos of this connection */
 
 	cdc_lsn received;          /* newest WAL position received */
 	cdc_lsn sent_flush;        /* last flush position reported to the server */
@@ -639,6 +640,10 @@ identify(struct agent *a, struct cdc_err *err)
 		                "database: put dbname=... in source.conninfo");
 	}
 	snprintf(a->dbname, sizeof(a->dbname), "%s", PQgetvalue(res, 0, 3));
+	if (pg_parse_lsn(PQgetvalue(res, 0, 2), &a->server_wal_end) != 0) {
+		PQclear(res);
+		return cdc_errf(err, CDC_ERR_PROTO, "IDENTIFY_SYSTEM returned an unexpected xlogpos");
+	}
 	PQclear(res);
 	return 0;
 }
@@ -709,6 +714,28 @@ gap_check(struct agent *a, bool created, bool snapshot, cdc_lsn confirmed, struc
 
 	if ((rc = state_read(a, &recorded, err)) != 0)
 		return rc;
+	/* a sink that holds changes beyond the server's WAL would skip everything up to
+	 * there as replays, whatever the slot says (and a snapshot does not help) */
+	for (int i = 0; i < a->nsinks; i++) {
+		const struct sink_ops *ops = a->sinks[i]->ops;
+		cdc_lsn pos = ops->position ? ops->position(a->sinks[i]) : 0;
+
+		if (pos <= a->server_wal_end)
+			continue;
+		snprintf(why, sizeof(why), "sink %s holds changes up to " CDC_LSN_FMT ", beyond the "
+		         "end of the server's WAL (" CDC_LSN_FMT "): the database was restored, "
+		         "rebuilt or replaced, or the sink holds data from elsewhere, and nothing the "
+		         "server sends up to that position would be delivered", ops->name,
+		         CDC_LSN_ARGS(pos), CDC_LSN_ARGS(a->server_wal_end));
+		if (!a->accept_gap)
+			return cdc_errf(err, CDC_ERR_FATAL, "%s. To recover, re-snapshot (source.snapshot "
+			                "= always for one start) and start with --accept-gap: the sink then "
+			                "starts a new epoch and keeps what it holds as history", why);
+		log_warning("stream", "%s; starting a new epoch (--accept-gap)", why);
+		if (ops->new_epoch && (rc = ops->new_epoch(a->sinks[i], err)) != 0)
+			return rc;
+		why[0] = '\0';
+	}
 	if (recorded == 0 || snapshot)
 		return 0;   /* first start, or a snapshot is re-establishing the whole state */
 	if (created)

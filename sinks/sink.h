@@ -59,6 +59,14 @@ struct sink_ops {
 	/* Optional (may be NULL): for `pgcdc check`, verify the sink is reachable and
 	 * usable without writing data; fill info with a one-line description. */
 	int (*probe)(const struct sink_env *env, char *info, size_t infocap, struct cdc_err *err);
+	/* Optional: the highest commit LSN the sink already holds from earlier runs, up
+	 * to which it skips what the server resends as replays (0: none).  A position
+	 * ahead of the server's WAL end is a gap (SPEC §5): the database was restored or
+	 * replaced, or the sink holds data from elsewhere. */
+	cdc_lsn (*position)(struct sink *s);
+	/* Optional: after an accepted gap (--accept-gap), start a new epoch durably, so
+	 * that nothing the server sends from now on is skipped as a replay. */
+	int (*new_epoch)(struct sink *s, struct cdc_err *err);
 };
 
 /* Every sink instance starts with this header. */

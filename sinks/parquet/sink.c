@@ -172,6 +172,7 @@ struct pq_sink {
 	/* open files */
 	struct pqs_file files;       /* list head */
 	uint64_t tmp_seq;
+	unsigned epoch;              /* accepted gaps so far (<directory>/.pgcdc-epoch) */
 	bool work;                   /* something may need closing or flushing */
 	/* the transaction */
 	bool in_txn;
@@ -431,20 +432,51 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* "<16hex>-<16hex>[.<k>].parquet": a committed stream file; *last its last LSN.
- * (.<k> tells apart the files of one transaction split by a change of columns.) */
+/* "<16hex>-<16hex>[-e<epoch>][.<k>].parquet": a committed stream file; *last its last
+ * LSN, *epoch its epoch (0 without the -e part).  (.<k> tells apart the files of one
+ * transaction split by a change of columns; -e<N> the files written after the N-th
+ * accepted gap, see "Epochs".) */
 static bool
-parse_stream_name(const char *name, cdc_lsn *last)
+parse_stream_name(const char *name, cdc_lsn *last, unsigned *epoch)
 {
 	size_t n = strlen(name);
+	const char *r = name + 33, *d;
 
 	if (n < 41 || name[16] != '-' || !all_hex(name, 16) || !all_hex(name + 17, 16) ||
 	    !ends_with(name, ".parquet"))
 		return false;
-	if (n > 41 && (name[33] != '.' || !all_digits(name + 34, n - 34 - 8)))
+	*epoch = 0;
+	if (r[0] == '-' && r[1] == 'e') {
+		for (d = r + 2; *d >= '0' && *d <= '9'; d++)
+			;
+		if (d == r + 2 || d - r > 8)
+			return false;
+		*epoch = (unsigned) strtoul(r + 2, NULL, 10);
+		r = d;
+	}
+	if (r[0] == '.' && r[1] >= '0' && r[1] <= '9') {
+		for (d = r + 1; *d >= '0' && *d <= '9'; d++)
+			;
+		r = d;
+	}
+	if (strcmp(r, ".parquet") != 0)
 		return false;
 	*last = strtoull(name + 17, NULL, 16);
 	return true;
+}
+
+/* The committed name of a stream file: k > 0 for the k-th extra file of a split
+ * transaction; the epoch suffix after an accepted gap. */
+static char *
+stream_name(const struct pq_sink *s, const char *dir, cdc_lsn first, cdc_lsn last, int k)
+{
+	char ep[16] = "", part[16] = "";
+
+	if (s->epoch > 0)
+		snprintf(ep, sizeof(ep), "-e%u", s->epoch);
+	if (k > 0)
+		snprintf(part, sizeof(part), ".%d", k);
+	return xprintf("%s/" LSN_HEX "-" LSN_HEX "%s%s.parquet", dir, first, last, ep, part);
 }
 
 /* "<16hex>-<16hex>-snapshot-<id>-<seq>.parquet[.tmp]": a snapshot file. */
@@ -888,7 +920,7 @@ file_finish(struct pq_sink *s, struct pqs_file *f, struct cdc_err *err)
 	}
 	if (!f->renamed) {
 		if (f->final == NULL) {
-			final = xprintf("%s/" LSN_HEX "-" LSN_HEX ".parquet", f->dir, f->first_lsn, f->last_lsn);
+			final = stream_name(s, f->dir, f->first_lsn, f->last_lsn, 0);
 			if (final == NULL)
 				return oom(s, err);
 			f->final = final;
@@ -959,11 +991,7 @@ group_close(struct pq_sink *s, struct pqs_table *t, struct cdc_err *err)
 		for (int k = 0; g[i]->final == NULL; k++) {
 			bool taken = false;
 
-			g[i]->final = k == 0 ?
-				xprintf("%s/" LSN_HEX "-" LSN_HEX ".parquet", g[i]->dir, g[i]->first_lsn,
-				        g[i]->last_lsn) :
-				xprintf("%s/" LSN_HEX "-" LSN_HEX ".%d.parquet", g[i]->dir, g[i]->first_lsn,
-				        g[i]->last_lsn, k);
+			g[i]->final = stream_name(s, g[i]->dir, g[i]->first_lsn, g[i]->last_lsn, k);
 			if (g[i]->final == NULL)
 				return oom(s, err);
 			for (int j = 0; j < i; j++)
@@ -1169,13 +1197,16 @@ scan_tree(struct pq_sink *s, bool clean_tmp, bool hwm, const struct purge *p, in
 			}
 			while ((fe = readdir(dd)) != NULL) {
 				cdc_lsn last;
+				unsigned ep;
 				char *path;
 				int lfd;
 
 				if (fe->d_name[0] == '.')
 					continue;
-				if (hwm && parse_stream_name(fe->d_name, &last)) {
-					if (last > t->hwm)
+				if (hwm && parse_stream_name(fe->d_name, &last, &ep)) {
+					/* files of earlier epochs are history: they do not skip
+					 * anything the server sends now */
+					if (ep == s->epoch && last > t->hwm)
 						t->hwm = last;
 					continue;
 				}
@@ -1948,6 +1979,8 @@ pqs_close(struct sink *base)
 	free(s);
 }
 
+static int epoch_read(struct pq_sink *s, struct cdc_err *err);
+
 static struct sink *
 pqs_open(const struct sink_env *env, struct cdc_err *err)
 {
@@ -1998,12 +2031,111 @@ pqs_open(const struct sink_env *env, struct cdc_err *err)
 		         strerror(errno));
 		goto fail;
 	}
-	if (recover(s, err) != 0)
+	if (epoch_read(s, err) != 0 || recover(s, err) != 0)
 		goto fail;
 	return &s->base;
 fail:
 	pqs_close(&s->base);
 	return NULL;
+}
+
+/* ---- epochs ----
+ *
+ * A gap accepted with --accept-gap after the server's LSNs went backwards (a database
+ * restored or rebuilt, or a file from elsewhere) would leave high-water marks above
+ * everything the server sends, so every new change would be skipped as a replay.
+ * The sink then starts a new epoch: <directory>/.pgcdc-epoch holds its number N, and
+ * the files written in it are named <first>-<last>-eN.parquet; only the current
+ * epoch's files set high-water marks, older ones stay as history. */
+
+static char *
+epoch_path(const struct pq_sink *s)
+{
+	return xprintf("%s/.pgcdc-epoch", s->top);
+}
+
+static int
+epoch_read(struct pq_sink *s, struct cdc_err *err)
+{
+	char *path = epoch_path(s), line[32] = "", *end;
+	unsigned long v;
+	FILE *f;
+
+	if (path == NULL)
+		return oom(s, err);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		int e = errno;
+
+		free(path);
+		if (e == ENOENT)
+			return 0;
+		cdc_errf(err, CDC_ERR_IO, "parquet sink: cannot read %s/.pgcdc-epoch: %s", s->top, strerror(e));
+		return fail(s, err);
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	v = strtoul(line, &end, 10);
+	if (end == line || (*end != '\n' && *end != '\0') || v == 0 || v > 9999999) {
+		cdc_errf(err, CDC_ERR_IO, "parquet sink: %s holds \"%.20s\", not an epoch number: "
+		         "restore it (it tells which files count for exactly-once delivery)", path, line);
+		free(path);
+		return fail(s, err);
+	}
+	free(path);
+	s->epoch = (unsigned) v;
+	return 0;
+}
+
+static cdc_lsn
+pqs_position(struct sink *base)
+{
+	struct pq_sink *s = (struct pq_sink *) base;
+	cdc_lsn high = 0;
+
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct pqs_table *t = s->buckets[i]; t != NULL; t = t->hnext)
+			if (t->hwm > high)
+				high = t->hwm;
+	return high;
+}
+
+static int
+pqs_new_epoch(struct sink *base, struct cdc_err *err)
+{
+	struct pq_sink *s = (struct pq_sink *) base;
+	char *path = epoch_path(s), *tmp = path ? xprintf("%s.tmp", path) : NULL, line[32];
+	int fd = -1, n;
+
+	if (path == NULL || tmp == NULL) {
+		free(path);
+		free(tmp);
+		return oom(s, err);
+	}
+	n = snprintf(line, sizeof(line), "%u\n", s->epoch + 1);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, (size_t) n) != n || fsync(fd) != 0 || rename(tmp, path) != 0 ||
+	    fsync_dir(s->top) != 0) {
+		cdc_errf(err, CDC_ERR_IO, "parquet sink: cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		free(path);
+		free(tmp);
+		return fail(s, err);
+	}
+	close(fd);
+	s->epoch++;
+	for (size_t i = 0; i < s->nbuckets; i++)
+		for (struct pqs_table *t = s->buckets[i]; t != NULL; t = t->hnext)
+			t->hwm = 0;
+	log_warning("parquet", "epoch %u starts in %s: files written from now on are named "
+	            "<first>-<last>-e%u.parquet; earlier files stay as they are and no longer "
+	            "decide what is a replay", s->epoch, s->top, s->epoch);
+	free(path);
+	free(tmp);
+	return 0;
 }
 
 static bool
@@ -2084,4 +2216,6 @@ const struct sink_ops sink_parquet_ops = {
 	.flush = pqs_flush,
 	.close = pqs_close,
 	.probe = pqs_probe,
+	.position = pqs_position,
+	.new_epoch = pqs_new_epoch,
 };
