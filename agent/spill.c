@@ -189,8 +189,24 @@ spill_start(struct spill *sp, uint32_t xid, bool first_segment, struct cdc_err *
 	}
 	path_of(sp, xid, path, sizeof(path));
 	sp->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (sp->fd < 0)
-		return cdc_errf(err, CDC_ERR_IO, "spill: cannot open %s: %s", path, strerror(errno));
+	if (sp->fd < 0) {
+		int e = errno;
+
+		if (t->size == 0 && first_segment) {
+			/* forget it, so that a retry starts it afresh */
+			for (struct stxn **pp = &sp->txns; *pp != NULL; pp = &(*pp)->next)
+				if (*pp == t) {
+					*pp = t->next;
+					break;
+				}
+			free(t->subs);
+			free(t);
+		}
+		if (e == ENOSPC || e == EDQUOT)
+			return cdc_errf(err, CDC_ERR_AGAIN, "spill: state_dir is full: cannot create %s: %s",
+			                path, strerror(e));
+		return cdc_errf(err, CDC_ERR_IO, "spill: cannot open %s: %s", path, strerror(e));
+	}
 	sp->cur = t;
 	return 0;
 }
@@ -249,9 +265,20 @@ spill_append(struct spill *sp, uint32_t msg_xid, cdc_lsn lsn, const uint8_t *buf
 		hdr[i] = (uint8_t) (lsn >> (56 - 8 * i));
 	for (int i = 0; i < 4; i++)
 		hdr[8 + i] = (uint8_t) ((uint32_t) len >> (24 - 8 * i));
-	if (write_all(sp->fd, hdr, sizeof(hdr)) != 0 || write_all(sp->fd, buf, len) != 0)
-		return cdc_errf(err, CDC_ERR_IO, "spill: writing transaction %u to %s failed: %s "
-		                "(is source.state_dir full?)", t->xid, sp->dir, strerror(errno));
+	if (write_all(sp->fd, hdr, sizeof(hdr)) != 0 || write_all(sp->fd, buf, len) != 0) {
+		int e = errno;
+
+		/* cut a partial record back, so the file ends at a record boundary */
+		if (ftruncate(sp->fd, t->size) != 0)
+			return cdc_errf(err, CDC_ERR_IO, "spill: writing transaction %u to %s failed (%s) "
+			                "and cutting it back failed too: %s", t->xid, sp->dir, strerror(e),
+			                strerror(errno));
+		if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+			return cdc_errf(err, CDC_ERR_AGAIN, "spill: state_dir is full: writing transaction "
+			                "%u to %s: %s", t->xid, sp->dir, strerror(e));
+		return cdc_errf(err, CDC_ERR_IO, "spill: writing transaction %u to %s failed: %s",
+		                t->xid, sp->dir, strerror(e));
+	}
 	t->size += (off_t) (sizeof(hdr) + len);
 	sp->bytes += sizeof(hdr) + len;
 	return 0;

@@ -28,9 +28,12 @@ struct spill;
 struct spill *spill_new(const char *dir, struct cdc_err *err);
 void spill_free(struct spill *sp);
 
-/* Stream Start for xid: open (first_segment: create) its file for appending. */
+/* Stream Start for xid: open (first_segment: create) its file for appending.
+ * CDC_ERR_AGAIN when state_dir is full (nothing changed: call again later). */
 int spill_start(struct spill *sp, uint32_t xid, bool first_segment, struct cdc_err *err);
-/* Append one message of the open stream.  msg_xid: the xid prefix it carries. */
+/* Append one message of the open stream.  msg_xid: the xid prefix it carries.
+ * CDC_ERR_AGAIN when state_dir is full (ENOSPC, EDQUOT, EFBIG): a partial record is cut
+ * back, so the same call can be made again once there is room. */
 int spill_append(struct spill *sp, uint32_t msg_xid, cdc_lsn lsn, const uint8_t *buf,
                  size_t len, struct cdc_err *err);
 /* Stream Stop: close the file (it stays on disk). */

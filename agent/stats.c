@@ -163,6 +163,15 @@ stats_set_spilled(struct cdc_stats *s, uint64_t bytes)
 }
 
 void
+stats_set_spill_error(struct cdc_stats *s, const char *err)
+{
+	pthread_mutex_lock(&s->mu);
+	s->v.spill_failing = err != NULL;
+	snprintf(s->v.spill_error, sizeof(s->v.spill_error), "%s", err ? err : "");
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
 stats_set_sink(struct cdc_stats *s, int i, const char *name, uint64_t records, uint64_t errors,
                const char *err)
 {

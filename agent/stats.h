@@ -41,6 +41,8 @@ struct stats_view {
 	uint64_t transactions;
 	uint64_t changes;
 	uint64_t spilled_bytes;
+	bool spill_failing;       /* state_dir is full: spilling (and WAL reading) waits */
+	char spill_error[512];
 	int nsinks;
 	struct stats_sink sinks[STATS_MAX_SINKS];
 	int backend_pid;          /* the walsender serving us (pg_stat_replication.pid) */
@@ -58,6 +60,8 @@ void stats_set_backend_pid(struct cdc_stats *s, int pid);
 void stats_add_change(struct cdc_stats *s, const char *schema, const char *table, char op);
 void stats_add_transaction(struct cdc_stats *s);
 void stats_set_spilled(struct cdc_stats *s, uint64_t bytes);
+/* err: why spilling waits (state_dir full), NULL once it goes on */
+void stats_set_spill_error(struct cdc_stats *s, const char *err);
 /* Register sink i (name) or update its counters; err NULL = healthy. */
 void stats_set_sink(struct cdc_stats *s, int i, const char *name, uint64_t records,
                     uint64_t errors, const char *err);

@@ -66,6 +66,7 @@ struct agent {
 	int64_t last_recv_ms;      /* when a message from the server was last seen */
 	bool got_msg;              /* a message came since the timers were last looked at */
 	bool pinged;               /* a reply was requested for this silence */
+	bool spill_full;           /* waiting for room in state_dir to spill */
 	cdc_lsn state_written;
 	bool in_stream;
 	bool streaming;            /* START_REPLICATION succeeded on repl */
@@ -292,6 +293,42 @@ stream_wait(void *ctx, struct cdc_err *err)
 	return 0;
 }
 
+/* state_dir is full while a streamed transaction is spilled: wait a second for room
+ * as the Parquet sink does on a full disk (no WAL is read meanwhile, status updates
+ * keep the session alive, a critical sink_error alert names the spill); the caller
+ * then retries the same message.  0, or the error that ends the wait (shutdown). */
+static int
+spill_full_wait(struct agent *a, struct cdc_err *err)
+{
+	int rc;
+
+	if (!a->spill_full) {
+		log_warning("stream", "%s: WAL reading pauses until there is room (nothing is lost)",
+		            err->msg);
+		stats_set_spill_error(a->stats, err->msg);
+		a->spill_full = true;
+	}
+	cdc_err_clear(err);
+	for (int i = 0; i < 10; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if ((rc = stream_wait(a, err)) != 0)
+			return rc;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static void
+spill_room_again(struct agent *a)
+{
+	if (!a->spill_full)
+		return;
+	a->spill_full = false;
+	stats_set_spill_error(a->stats, NULL);
+	log_info("stream", "state_dir has room again: spilling and WAL reading resume");
+}
+
 /* ---- decoder events ---- */
 
 static int
@@ -379,7 +416,12 @@ on_xlogdata(struct agent *a, cdc_lsn lsn, const uint8_t *p, size_t len, struct c
 			if (len >= 5 && strchr("RYIUDT", p[0]) != NULL)
 				xid = ((uint32_t) p[1] << 24) | ((uint32_t) p[2] << 16) |
 				      ((uint32_t) p[3] << 8) | p[4];
-			return spill_append(a->spill, xid, lsn, p, len, err);
+			while ((rc = spill_append(a->spill, xid, lsn, p, len, err)) == CDC_ERR_AGAIN)
+				if ((rc = spill_full_wait(a, err)) != 0)
+					return rc;
+			if (rc == 0)
+				spill_room_again(a);
+			return rc;
 		}
 		a->cur_msg_len = len;
 		return dec_feed(a->dec, lsn, p, len, err);
@@ -390,8 +432,13 @@ on_xlogdata(struct agent *a, cdc_lsn lsn, const uint8_t *p, size_t len, struct c
 		if (a->in_stream)
 			return cdc_errf(err, CDC_ERR_PROTO, "pgoutput: nested Stream Start at " CDC_LSN_FMT,
 			                CDC_LSN_ARGS(lsn));
-		if ((rc = spill_start(a->spill, m.xid, m.u.stream_start.first_segment, err)) != 0)
+		while ((rc = spill_start(a->spill, m.xid, m.u.stream_start.first_segment, err)) ==
+		       CDC_ERR_AGAIN)
+			if ((rc = spill_full_wait(a, err)) != 0)
+				return rc;
+		if (rc != 0)
 			return rc;
+		spill_room_again(a);
 		a->in_stream = true;
 		return 0;
 	case PGO_MSG_STREAM_STOP:
@@ -837,6 +884,10 @@ session_close(struct agent *a)
 	a->repl = NULL;
 	PQfinish(a->aux);
 	a->aux = NULL;
+	if (a->spill_full) {          /* the transaction is resent from its start */
+		a->spill_full = false;
+		stats_set_spill_error(a->stats, NULL);
+	}
 }
 
 /* ---- the loop ---- */

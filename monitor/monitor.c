@@ -607,6 +607,15 @@ evaluate(struct monitor *m, const struct mon_sample *s, bool ok, const struct st
 			if (len >= sizeof(e->text))
 				len = sizeof(e->text) - 1;
 		}
+		if (sv->spill_failing) {
+			/* not a sink, but the same effect: nothing more is read or delivered */
+			if (e->level == ALERT_OK)
+				snprintf(e->detail, sizeof(e->detail), "%.*s", (int) sizeof(e->detail) - 1,
+				         sv->spill_error);
+			e->level = ALERT_CRITICAL;
+			snprintf(e->text + len, sizeof(e->text) > len ? sizeof(e->text) - len : 0, "%sspill",
+			         len ? "," : "");
+		}
 	}
 	for (int i = 0; i < ALERT_COUNT; i++)
 		if (alerts_observe(m->alerts, (enum alert_id) i, &o[i], now, &ev) == 1)

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -582,6 +584,43 @@ test_reset_and_errors(void **state)
 	assert_int_equal(count_files(t->spill), 0);
 }
 
+/* A full state_dir (here a file size limit: EFBIG, handled like ENOSPC) is
+ * CDC_ERR_AGAIN, not an error: the partial record is cut back and the same append
+ * succeeds once there is room, and the replay has every message once (issue 13.7). */
+static void
+test_full_then_room(void **state)
+{
+	struct tdir *t = *state;
+	struct spill *sp = new_spill(t);
+	struct cdc_err err = { 0 };
+	struct rlimit old, lim;
+	uint8_t big[3000];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t) (i * 7 + 3);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	start(sp, 740, true);
+	put(sp, 740, 740, 1);
+	lim = old;
+	lim.rlim_cur = 4096;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(spill_append(sp, 740, 32, big, sizeof(big), &err), 0);
+	rc = spill_append(sp, 741, 48, big, sizeof(big), &err);      /* past 4 kB */
+	assert_int_equal(rc, CDC_ERR_AGAIN);
+	assert_non_null(strstr(err.msg, "state_dir is full"));
+	assert_int_equal(file_size(t, 740), 12 + 9 + 12 + 3000);     /* cut back */
+	cdc_err_clear(&err);
+	assert_int_equal(spill_append(sp, 741, 48, big, sizeof(big), &err), CDC_ERR_AGAIN);
+	cdc_err_clear(&err);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);          /* room again */
+	assert_int_equal(spill_append(sp, 741, 48, big, sizeof(big), &err), 0);
+	stop(sp);
+	replay_expect(sp, 740, "740:740#1 <3000> <3000>");
+	spill_free(sp);
+}
+
 /* Messages larger than the replay buffer, one over 1 MB (the buffer is released after
  * it), an empty one, and the byte count. */
 static void
@@ -630,6 +669,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_files, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_reset_and_errors, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_big_messages, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_full_then_room, setup_dir, teardown_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
