@@ -25,7 +25,7 @@ agent_start a "${args[@]}"
 		printf "INSERT INTO k SELECT g, md5(g::text) FROM generate_series(%d, %d) g;\n" $((b * 200 + 1)) $((b * 200 + 200))
 		((b % 10 == 0)) && printf "BEGIN; INSERT INTO k VALUES (%d, 'x'); INSERT INTO side VALUES (%d); DELETE FROM k WHERE id = %d; COMMIT;\n" \
 			$((1000000 + b)) "$b" $((1000000 + b))
-		printf "SELECT %d, pg_current_wal_insert_lsn() FROM pg_sleep(0.02);\n" "$b"
+		printf "SELECT %d, pg_current_wal_insert_lsn() FROM pg_sleep(0.04);\n" "$b"
 	done
 } >"$PG_TMP/load.sql"
 psql_q - <"$PG_TMP/load.sql" >"$PG_TMP/lsnlog" &
