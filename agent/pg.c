@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "pg.h"
+#include "history.h"
 
 #define SESSION_OPTIONS "-c DateStyle=ISO -c IntervalStyle=iso_8601 -c TimeZone=UTC " \
 	"-c extra_float_digits=1 -c bytea_output=hex"
@@ -159,8 +160,8 @@ pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err
 
 /* Fetch the given type oids (and, transitively, their base and element types). */
 static int
-load_oids(PGconn *conn, struct cdc_types *types, uint32_t *oids, int n, int depth,
-          struct cdc_err *err)
+load_oids(PGconn *conn, struct cdc_types *types, struct hist *hist, uint32_t *oids, int n,
+          int depth, struct cdc_err *err)
 {
 	char list[16 * 64 + 8];
 	size_t off = 0;
@@ -193,7 +194,9 @@ load_oids(PGconn *conn, struct cdc_types *types, uint32_t *oids, int n, int dept
 		 * arrays (category A) map to JSON arrays */
 		if (category != 'A')
 			elem = 0;
-		if (types_add(types, oid, typtype, base, elem, delim, PQgetvalue(res, r, 5)) != 0) {
+		if (types_add(types, oid, typtype, base, elem, delim, PQgetvalue(res, r, 5)) != 0 ||
+		    (hist != NULL &&
+		     hist_add_type(hist, oid, typtype, base, elem, delim, PQgetvalue(res, r, 5)) != 0)) {
 			PQclear(res);
 			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory registering types");
 		}
@@ -203,11 +206,11 @@ load_oids(PGconn *conn, struct cdc_types *types, uint32_t *oids, int n, int dept
 			next[nnext++] = elem;
 	}
 	PQclear(res);
-	return load_oids(conn, types, next, nnext, depth + 1, err);
+	return load_oids(conn, types, hist, next, nnext, depth + 1, err);
 }
 
 int
-pg_load_types(PGconn *conn, struct cdc_types *types, const struct cdc_rel *rel,
+pg_load_types(PGconn *conn, struct cdc_types *types, struct hist *hist, const struct cdc_rel *rel,
               struct cdc_err *err)
 {
 	uint32_t oids[64];
@@ -224,12 +227,117 @@ pg_load_types(PGconn *conn, struct cdc_types *types, const struct cdc_rel *rel,
 		if (!dup)
 			oids[n++] = o;
 		if (n == 64) {
-			if ((rc = load_oids(conn, types, oids, n, 0, err)) != 0)
+			if ((rc = load_oids(conn, types, hist, oids, n, 0, err)) != 0)
 				return rc;
 			n = 0;
 		}
 	}
-	return load_oids(conn, types, oids, n, 0, err);
+	return load_oids(conn, types, hist, oids, n, 0, err);
+}
+
+/* the published tables, as (oid, relreplident) rows joined with what follows */
+#define PUB_TABLES "FROM pg_publication_tables p JOIN pg_namespace n ON n.nspname = p.schemaname " \
+                   "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+
+int
+pg_learn_publication(PGconn *conn, const char *publication, cdc_lsn lsn, struct cdc_types *types,
+                     struct hist *hist, struct cdc_err *err)
+{
+	const char *params[1] = { publication };
+	PGresult *res;
+	uint32_t oids[64];
+	int n = 0, rc = 0, rows;
+
+	res = pg_query(conn, "reading the published tables' column types",
+	               "SELECT DISTINCT a.atttypid " PUB_TABLES
+	               "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+	               "WHERE p.pubname = $1 AND a.atttypid >= 16384", 1, params, err);
+	if (res == NULL)
+		return err->code;
+	for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
+		uint32_t o = (uint32_t) strtoul(PQgetvalue(res, r, 0), NULL, 10);
+
+		if (types_known(types, o))
+			continue;
+		oids[n++] = o;
+		if (n == 64) {
+			rc = load_oids(conn, types, hist, oids, n, 0, err);
+			n = 0;
+		}
+	}
+	PQclear(res);
+	if (rc != 0 || (rc = load_oids(conn, types, hist, oids, n, 0, err)) != 0)
+		return rc;
+	/* the primary keys of tables whose Relation message does not name them */
+	res = pg_query(conn, "reading the published tables' primary keys",
+	               "SELECT c.oid, a.attname " PUB_TABLES
+	               "LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary "
+	               "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
+	               "WHERE p.pubname = $1 AND c.relreplident IN ('f', 'n') ORDER BY c.oid, a.attnum",
+	               1, params, err);
+	if (res == NULL)
+		return err->code;
+	rows = PQntuples(res);
+	for (int r = 0; r < rows && rc == 0;) {
+		char *names[PGO_MAX_COLS];
+		uint32_t oid = (uint32_t) strtoul(PQgetvalue(res, r, 0), NULL, 10);
+		int k = 0;
+
+		for (; r < rows && (uint32_t) strtoul(PQgetvalue(res, r, 0), NULL, 10) == oid; r++)
+			if (!PQgetisnull(res, r, 1) && k < PGO_MAX_COLS)
+				names[k++] = PQgetvalue(res, r, 1);
+		if (hist_add_key(hist, oid, lsn, names, k) != 0)
+			rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+pg_load_pk_as_of(PGconn *conn, struct cdc_rel *rel, uint32_t xid, cdc_lsn lsn, struct hist *hist,
+                 bool *guessed, struct cdc_err *err)
+{
+	char oid[16], xs[16];
+	const char *params[2] = { oid, xs };
+	char *names[PGO_MAX_COLS], *const *hn;
+	PGresult *res;
+	bool newer = false;
+	int n, k;
+
+	*guessed = false;
+	snprintf(oid, sizeof(oid), "%u", rel->oid);
+	snprintf(xs, sizeof(xs), "%u", xid);
+	/* is the current primary key younger than the transaction being decoded? */
+	res = pg_query(conn, "reading the primary key",
+	               "SELECT a.attname, age(i.xmin) < age($2::xid) FROM pg_index i "
+	               "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+	               "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY a.attnum", 2, params, err);
+	if (res == NULL)
+		return err->code;
+	n = PQntuples(res);
+	for (int r = 0; r < n && r < PGO_MAX_COLS; r++) {
+		names[r] = PQgetvalue(res, r, 0);
+		newer = newer || PQgetvalue(res, r, 1)[0] == 't';
+	}
+	if (n > PGO_MAX_COLS)
+		n = PGO_MAX_COLS;
+	if (n > 0 && !newer) {
+		/* the catalog's key held when this transaction ran */
+		relcache_set_pk(rel, names, n);
+		k = hist_add_key(hist, rel->oid, lsn, names, n);
+		PQclear(res);
+		return k == 0 ? 0 : cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	}
+	/* created since, or the table is gone: what was learned as of lsn */
+	k = hist_key_at(hist, rel->oid, lsn, &hn);
+	if (k >= 0)
+		relcache_set_pk(rel, hn, k);
+	else if (n > 0) {
+		relcache_set_pk(rel, names, n);
+		*guessed = true;
+	}
+	PQclear(res);
+	return 0;
 }
 
 int

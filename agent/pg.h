@@ -55,8 +55,22 @@ int pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc
 
 /* Register every type the relation's columns use that the registry does not know
  * (domains to their base types, arrays to their elements), from pg_type. */
-int pg_load_types(PGconn *conn, struct cdc_types *types, const struct cdc_rel *rel,
-                  struct cdc_err *err);
+struct hist;
+int pg_load_types(PGconn *conn, struct cdc_types *types, struct hist *hist,
+                  const struct cdc_rel *rel, struct cdc_err *err);
+
+/* Learn, as of lsn, what decoding the publication's tables will need from the catalog
+ * (agent/history.h): the types of their columns, and the primary keys of those whose
+ * replica identity is FULL or NOTHING. */
+int pg_learn_publication(PGconn *conn, const char *publication, cdc_lsn lsn,
+                         struct cdc_types *types, struct hist *hist, struct cdc_err *err);
+
+/* Set rel's record-key columns to the primary key in force for transaction xid at
+ * lsn: the catalog's when it is older than xid (and then remembered in hist), else
+ * the one hist learned as of lsn.  *guessed: neither was known, the current one was
+ * used. */
+int pg_load_pk_as_of(PGconn *conn, struct cdc_rel *rel, uint32_t xid, cdc_lsn lsn,
+                     struct hist *hist, bool *guessed, struct cdc_err *err);
 
 /* Set rel's record-key columns to its primary key, when it has one. */
 int pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);

@@ -153,7 +153,7 @@ load_relation(struct snap *s, PGconn *conn, struct stable *t, const char *attnam
 		rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = pg_load_types(conn, s->o->types, t->rel, err)) != 0)
+	if ((rc = pg_load_types(conn, s->o->types, NULL, t->rel, err)) != 0)
 		goto out;
 	if ((replident == 'f' || replident == 'n') && (rc = pg_load_pk(conn, t->rel, err)) != 0)
 		goto out;

@@ -29,6 +29,7 @@
 #include "filter.h"
 #include "snapshot.h"
 #include "spill.h"
+#include "history.h"
 #include "stats.h"
 #include "../decoder/decode.h"
 #include "../sinks/sink.h"
@@ -52,6 +53,9 @@ struct agent {
 	struct pipeline *pipe;
 	struct filter *filter;
 	struct cdc_types *types;
+	struct hist *hist;         /* learned types and keys, as of LSN (history.h) */
+	uint32_t cur_xid;          /* the transaction being decoded ... */
+	cdc_lsn cur_commit;        /* ... and its commit LSN: the position a Relation applies at */
 	struct sink *sinks[4];
 	int nsinks;
 	char dbname[128];
@@ -349,6 +353,8 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 
 	switch (ev->type) {
 	case DEC_EV_BEGIN:
+		a->cur_xid = ev->txn->xid;
+		a->cur_commit = ev->txn->commit_lsn;
 		rc = pipe_begin(a->pipe, ev->txn, err);
 		return rc > 0 ? 0 : rc;
 	case DEC_EV_CHANGE:
@@ -367,11 +373,22 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 		          ev->rel->replident);
 		if ((rc = aux_ensure(a, err)) != 0)
 			return rc;
-		if ((rc = pg_load_types(a->aux, a->types, ev->rel, err)) != 0)
+		/* what the catalog says as of this message's position, not as of now */
+		if ((rc = pg_load_types(a->aux, a->types, a->hist, ev->rel, err)) != 0)
 			return rc;
-		if (ev->rel->replident == 'f' || ev->rel->replident == 'n')
-			return pg_load_pk(a->aux, ev->rel, err);
-		return 0;
+		if (ev->rel->replident == 'f' || ev->rel->replident == 'n') {
+			bool guessed = false;
+
+			if ((rc = pg_load_pk_as_of(a->aux, ev->rel, a->cur_xid, a->cur_commit, a->hist,
+			                           &guessed, err)) != 0)
+				return rc;
+			if (guessed)
+				log_warning("stream", "the primary key of %s.%s at " CDC_LSN_FMT " is not known "
+				            "(created since, and not learned before): using today's as the "
+				            "record key", ev->rel->schema, ev->rel->name,
+				            CDC_LSN_ARGS(a->cur_commit));
+		}
+		return hist_save(a->hist, err);
 	case DEC_EV_TYPE:
 		return 0;   /* resolved from pg_type when a relation uses it */
 	case DEC_EV_MESSAGE:
@@ -829,6 +846,11 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		return rc;
 	if (first && (rc = pg_validate_filters(a->aux, a->cfg, err)) != 0)
 		return rc;
+	/* learn the types and keys decoding will need while the catalog still has them */
+	if ((rc = pg_learn_publication(a->aux, a->cfg->source.publication, a->server_wal_end,
+	                               a->types, a->hist, err)) != 0 ||
+	    (rc = hist_save(a->hist, err)) != 0)
+		return rc;
 	if (a->pipe == NULL) {
 		/* sinks need the database name, known once connected */
 		if ((rc = open_sinks(a, err)) != 0)
@@ -1180,6 +1202,16 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, const struct stream_o
 		log_error("stream", "%s", err.msg);
 		goto out;
 	}
+	{
+		char hpath[4200];
+
+		snprintf(hpath, sizeof(hpath), "%s/%s.catalog", cfg->source.state_dir, cfg->source.slot);
+		if ((a.hist = hist_open(hpath, &err)) == NULL ||
+		    hist_fill_types(a.hist, a.types, &err) != 0) {
+			log_error("stream", "%s", err.msg);
+			goto out;
+		}
+	}
 
 	for (;;) {
 		cdc_err_clear(&err);
@@ -1229,6 +1261,7 @@ out:
 	pipe_free(a.pipe);
 	filter_free(a.filter);
 	spill_free(a.spill);
+	hist_free(a.hist);
 	dec_free(a.dec);
 	pgo_parser_free(a.ctl);
 	types_free(a.types);
