@@ -364,7 +364,7 @@ put_value(struct pq_writer *w, int ci, struct col *c, uint8_t *buf, size_t *big_
 	case K_DEC64:
 	case K_DECFLBA: {
 		__int128 lim = pow10_i128(c->d.precision) - 1;
-		__int128 v = (((__int128) rnd() << 64) | rnd()) % (lim + 1);
+		__int128 v = (__int128) ((((unsigned __int128) rnd() << 64) | rnd()) % (unsigned __int128) (lim + 1));
 
 		if (rnd() & 1)
 			v = -v;
