@@ -225,14 +225,14 @@ hist_add_type(struct hist *h, uint32_t oid, char typtype, uint32_t base, uint32_
 }
 
 static const struct hkey *
-newest(const struct hist *h, uint32_t reloid, cdc_lsn at, bool bounded)
+newest(const struct hist *h, uint32_t reloid, cdc_lsn at)
 {
 	const struct hkey *best = NULL;
 
 	for (int i = 0; i < h->nkeys; i++) {
 		const struct hkey *k = &h->keys[i];
 
-		if (k->reloid != reloid || (bounded && k->from > at))
+		if (k->reloid != reloid || k->from > at)
 			continue;
 		if (best == NULL || k->from >= best->from)
 			best = k;
@@ -243,7 +243,7 @@ newest(const struct hist *h, uint32_t reloid, cdc_lsn at, bool bounded)
 int
 hist_add_key(struct hist *h, uint32_t reloid, cdc_lsn lsn, char *const *names, int n)
 {
-	const struct hkey *cur = newest(h, reloid, lsn, true);
+	const struct hkey *cur = newest(h, reloid, lsn);
 	bool same = cur != NULL && cur->n == n;
 
 	for (int i = 0; same && i < n; i++)
@@ -256,7 +256,7 @@ hist_add_key(struct hist *h, uint32_t reloid, cdc_lsn lsn, char *const *names, i
 int
 hist_key_at(const struct hist *h, uint32_t reloid, cdc_lsn lsn, char *const **names)
 {
-	const struct hkey *k = newest(h, reloid, lsn, true);
+	const struct hkey *k = newest(h, reloid, lsn);
 
 	if (k == NULL)
 		return -1;

@@ -209,6 +209,27 @@ load_oids(PGconn *conn, struct cdc_types *types, struct hist *hist, uint32_t *oi
 	return load_oids(conn, types, hist, next, nnext, depth + 1, err);
 }
 
+/* Queue type oid o for load_oids, loading a full batch of 64 first. */
+static int
+queue_oid(PGconn *conn, struct cdc_types *types, struct hist *hist, uint32_t *oids, int *n,
+          uint32_t o, struct cdc_err *err)
+{
+	int rc;
+
+	if (o < CDC_FIRST_USER_OID || types_known(types, o))
+		return 0;
+	for (int k = 0; k < *n; k++)
+		if (oids[k] == o)
+			return 0;
+	if (*n == 64) {
+		if ((rc = load_oids(conn, types, hist, oids, *n, 0, err)) != 0)
+			return rc;
+		*n = 0;
+	}
+	oids[(*n)++] = o;
+	return 0;
+}
+
 int
 pg_load_types(PGconn *conn, struct cdc_types *types, struct hist *hist, const struct cdc_rel *rel,
               struct cdc_err *err)
@@ -216,22 +237,9 @@ pg_load_types(PGconn *conn, struct cdc_types *types, struct hist *hist, const st
 	uint32_t oids[64];
 	int n = 0, rc;
 
-	for (int i = 0; i < rel->ncols; i++) {
-		uint32_t o = rel->cols[i].type_oid;
-		bool dup = false;
-
-		if (o < CDC_FIRST_USER_OID || types_known(types, o))
-			continue;
-		for (int k = 0; k < n; k++)
-			dup = dup || oids[k] == o;
-		if (!dup)
-			oids[n++] = o;
-		if (n == 64) {
-			if ((rc = load_oids(conn, types, hist, oids, n, 0, err)) != 0)
-				return rc;
-			n = 0;
-		}
-	}
+	for (int i = 0; i < rel->ncols; i++)
+		if ((rc = queue_oid(conn, types, hist, oids, &n, rel->cols[i].type_oid, err)) != 0)
+			return rc;
 	return load_oids(conn, types, hist, oids, n, 0, err);
 }
 
@@ -251,20 +259,12 @@ pg_learn_publication(PGconn *conn, const char *publication, cdc_lsn lsn, struct 
 	res = pg_query(conn, "reading the published tables' column types",
 	               "SELECT DISTINCT a.atttypid " PUB_TABLES
 	               "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-	               "WHERE p.pubname = $1 AND a.atttypid >= 16384", 1, params, err);
+	               "WHERE p.pubname = $1", 1, params, err);
 	if (res == NULL)
 		return err->code;
-	for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
-		uint32_t o = (uint32_t) strtoul(PQgetvalue(res, r, 0), NULL, 10);
-
-		if (types_known(types, o))
-			continue;
-		oids[n++] = o;
-		if (n == 64) {
-			rc = load_oids(conn, types, hist, oids, n, 0, err);
-			n = 0;
-		}
-	}
+	for (int r = 0; r < PQntuples(res) && rc == 0; r++)
+		rc = queue_oid(conn, types, hist, oids, &n,
+		               (uint32_t) strtoul(PQgetvalue(res, r, 0), NULL, 10), err);
 	PQclear(res);
 	if (rc != 0 || (rc = load_oids(conn, types, hist, oids, n, 0, err)) != 0)
 		return rc;
@@ -293,26 +293,34 @@ pg_learn_publication(PGconn *conn, const char *publication, cdc_lsn lsn, struct 
 	return rc;
 }
 
+/* The primary key columns of reloid in column order: (attname, whether the key's
+ * index is younger than transaction xid; false when xid is 0). */
+static PGresult *
+query_pk(PGconn *conn, uint32_t reloid, uint32_t xid, struct cdc_err *err)
+{
+	char oid[16], xs[16];
+	const char *params[2] = { oid, xs };
+
+	snprintf(oid, sizeof(oid), "%u", reloid);
+	snprintf(xs, sizeof(xs), "%u", xid);
+	return pg_query(conn, "reading the primary key",
+	                "SELECT a.attname, $2::text <> '0' AND age(i.xmin) < age($2::xid) "
+	                "FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+	                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary "
+	                "ORDER BY a.attnum", 2, params, err);
+}
+
 int
 pg_load_pk_as_of(PGconn *conn, struct cdc_rel *rel, uint32_t xid, cdc_lsn lsn, struct hist *hist,
                  bool *guessed, struct cdc_err *err)
 {
-	char oid[16], xs[16];
-	const char *params[2] = { oid, xs };
 	char *names[PGO_MAX_COLS], *const *hn;
 	PGresult *res;
 	bool newer = false;
 	int n, k;
 
 	*guessed = false;
-	snprintf(oid, sizeof(oid), "%u", rel->oid);
-	snprintf(xs, sizeof(xs), "%u", xid);
-	/* is the current primary key younger than the transaction being decoded? */
-	res = pg_query(conn, "reading the primary key",
-	               "SELECT a.attname, age(i.xmin) < age($2::xid) FROM pg_index i "
-	               "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-	               "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY a.attnum", 2, params, err);
-	if (res == NULL)
+	if ((res = query_pk(conn, rel->oid, xid, err)) == NULL)
 		return err->code;
 	n = PQntuples(res);
 	for (int r = 0; r < n && r < PGO_MAX_COLS; r++) {
@@ -343,23 +351,16 @@ pg_load_pk_as_of(PGconn *conn, struct cdc_rel *rel, uint32_t xid, cdc_lsn lsn, s
 int
 pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 {
-	char oid[16];
-	const char *params[1] = { oid };
 	char *names[PGO_MAX_COLS];
-	PGresult *res;
+	PGresult *res = query_pk(conn, rel->oid, 0, err);
 	int n;
 
-	snprintf(oid, sizeof(oid), "%u", rel->oid);
-	res = pg_query(conn, "reading the primary key",
-	               "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
-	               "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-	               "WHERE i.indrelid = $1::oid AND i.indisprimary", 1, params, err);
 	if (res == NULL)
 		return err->code;
 	n = PQntuples(res);
 	for (int r = 0; r < n && r < PGO_MAX_COLS; r++)
 		names[r] = PQgetvalue(res, r, 0);
-	relcache_set_pk(rel, names, n);
+	relcache_set_pk(rel, names, n < PGO_MAX_COLS ? n : PGO_MAX_COLS);
 	PQclear(res);
 	return 0;
 }

@@ -192,16 +192,8 @@ spill_start(struct spill *sp, uint32_t xid, bool first_segment, struct cdc_err *
 	if (sp->fd < 0) {
 		int e = errno;
 
-		if (t->size == 0 && first_segment) {
-			/* forget it, so that a retry starts it afresh */
-			for (struct stxn **pp = &sp->txns; *pp != NULL; pp = &(*pp)->next)
-				if (*pp == t) {
-					*pp = t->next;
-					break;
-				}
-			free(t->subs);
-			free(t);
-		}
+		if (first_segment)
+			drop(sp, t);    /* forget it, so that a retry starts it afresh */
 		if (e == ENOSPC || e == EDQUOT)
 			return cdc_errf(err, CDC_ERR_AGAIN, "spill: state_dir is full: cannot create %s: %s",
 			                path, strerror(e));
