@@ -45,16 +45,30 @@ finding(struct report *r, const char *level, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static char *
-one_value(PGconn *conn, const char *what, const char *sql, int n, const char *const *params,
-          struct cdc_err *err)
+/* A query of check's: a failure is a finding, never silently passed over. */
+static PGresult *
+check_query(struct report *r, PGconn *conn, const char *what, const char *sql, int n,
+            const char *const *params)
 {
-	PGresult *res = pg_query(conn, what, sql, n, params, err);
-	char *v = NULL;
+	struct cdc_err err = { 0 };
+	PGresult *res = pg_query(conn, what, sql, n, params, &err);
 
 	if (res == NULL)
-		return NULL;
-	if (PQntuples(res) >= 1 && !PQgetisnull(res, 0, 0))
+		finding(r, "FAIL", "%s", err.msg);
+	return res;
+}
+
+/* The first column of check_query's first row (owned), or NULL: no row, NULL, or a
+ * failure (*failed, already reported). */
+static char *
+check_value(struct report *r, PGconn *conn, const char *what, const char *sql, int n,
+            const char *const *params, bool *failed)
+{
+	PGresult *res = check_query(r, conn, what, sql, n, params);
+	char *v = NULL;
+
+	*failed = res == NULL;
+	if (res != NULL && PQntuples(res) >= 1 && !PQgetisnull(res, 0, 0))
 		v = strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return v;
@@ -91,13 +105,15 @@ check_monitor(const struct cfg *cfg, PGconn *aux, struct report *r)
 	const int64_t ret_w = cfg->monitor.retained_wal_warning, ret_c = cfg->monitor.retained_wal_critical;
 	struct cdc_err err = { 0 };
 	const char *pp[1] = { cfg->source.slot };
-	char path[512], why[600];
+	char path[512], why[600], sql[1200];
 	PGresult *res;
 
-	res = pg_query(aux, "reading the slot's lag",
-	    "SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint, 0), "
-	    "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, 0), "
-	    "coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1", 1, pp, &err);
+	snprintf(sql, sizeof(sql),
+	    "SELECT coalesce(pg_wal_lsn_diff(" PG_CURRENT_LSN ", confirmed_flush_lsn)::bigint, 0), "
+	    "coalesce(pg_wal_lsn_diff(" PG_CURRENT_LSN ", restart_lsn)::bigint, 0), "
+	    "coalesce(wal_status, '') FROM %s s WHERE slot_name = $1",
+	    pg_slots_sql(PQserverVersion(aux)));
+	res = check_query(r, aux, "reading the slot's lag", sql, 1, pp);
 	if (res != NULL && PQntuples(res) == 1) {
 		long long l = atoll(PQgetvalue(res, 0, 0)), k = atoll(PQgetvalue(res, 0, 1));
 		const char *ws = PQgetvalue(res, 0, 2);
@@ -122,9 +138,9 @@ check_monitor(const struct cfg *cfg, PGconn *aux, struct report *r)
 	} else if (res != NULL) {
 		/* a new slot will be created: is there room for it? */
 		PQclear(res);
-		res = pg_query(aux, "counting replication slots",
+		res = check_query(r, aux, "counting replication slots",
 		    "SELECT current_setting('max_replication_slots')::int, "
-		    "(SELECT count(*) FROM pg_replication_slots)::int", 0, NULL, &err);
+		    "(SELECT count(*) FROM pg_replication_slots)::int", 0, NULL);
 		if (res != NULL && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 1)) >= atoi(PQgetvalue(res, 0, 0)))
 			finding(r, "FAIL", "no free replication slot for \"%s\" (max_replication_slots = %s, all "
 			        "in use): raise max_replication_slots (restart) or drop an unused slot",
@@ -168,6 +184,105 @@ check_monitor(const struct cfg *cfg, PGconn *aux, struct report *r)
 	}
 }
 
+/* Settings of the server that can invalidate the slot or let it fill the disk (SPEC
+ * §9), as the server's version has them. */
+static void
+check_invalidation_settings(PGconn *aux, struct report *r)
+{
+	int ver = PQserverVersion(aux);
+	bool failed;
+	char *v;
+
+	if (ver < 130000) {
+		finding(r, "warning", "PostgreSQL %d has no max_slot_wal_keep_size: nothing bounds the WAL "
+		        "a stalled slot retains, so it can fill the server's disk; the monitor's "
+		        "retained_wal and wal_disk alerts are the only guard (upgrade to 13+ to set a "
+		        "limit)", ver / 10000);
+	} else {
+		v = check_value(r, aux, "reading max_slot_wal_keep_size", "SHOW max_slot_wal_keep_size",
+		                0, NULL, &failed);
+		if (v && strcmp(v, "-1") == 0)
+			finding(r, "warning", "max_slot_wal_keep_size = -1 (unlimited): a stalled slot can "
+			        "fill the server's disk; set a limit (e.g. ALTER SYSTEM SET "
+			        "max_slot_wal_keep_size = '50GB') sized to the disk: a slot past it is "
+			        "invalidated (wal_removed) instead");
+		else if (v)
+			finding(r, "ok", "max_slot_wal_keep_size = %s (a slot that falls further behind is "
+			        "invalidated: wal_removed)", v);
+		free(v);
+	}
+	if (ver >= 180000) {
+		v = check_value(r, aux, "reading idle_replication_slot_timeout",
+		                "SHOW idle_replication_slot_timeout", 0, NULL, &failed);
+		if (v && strcmp(v, "0") != 0)
+			finding(r, "warning", "idle_replication_slot_timeout = %s: the server invalidates "
+			        "the slot (idle_timeout) when pgcdc is stopped for longer than that, and "
+			        "changes are lost; keep pgcdc's downtime shorter, or set it to 0", v);
+		else if (v)
+			finding(r, "ok", "idle_replication_slot_timeout = 0 (an idle slot is never "
+			        "invalidated)");
+		free(v);
+	}
+}
+
+/* Failover slots (SPEC §9, PostgreSQL 17+): what source.failover makes of the slot,
+ * and the primary's synchronized_standby_slots; on a standby, standby decoding. */
+static void
+check_failover(const struct cfg *cfg, PGconn *aux, const struct pg_slot *slot, struct report *r)
+{
+	struct cdc_err err = { 0 };
+	int ver = PQserverVersion(aux), rec, fo;
+	bool failed;
+	char *v;
+
+	if ((rec = pg_in_recovery(aux, &err)) < 0) {
+		finding(r, "FAIL", "%s", err.msg);
+		return;
+	}
+	if (rec == 1)
+		finding(r, ver >= 160000 ? "ok" : "FAIL", "the server is a standby: %s", ver >= 160000 ?
+		        "standby decoding (the slot, snapshot and stream live here; positions are its "
+		        "replay position; the primary needs hot_standby_feedback from it, or a physical "
+		        "slot, so the catalog rows decoding needs are kept)" :
+		        "logical decoding on a standby needs PostgreSQL 16: connect to the primary");
+	if ((fo = pg_failover((int) cfg->source.failover, ver, rec == 1, &err)) < 0) {
+		finding(r, "FAIL", "%s", err.msg);
+		return;
+	}
+	if (ver < 170000) {
+		if (rec == 0)
+			finding(r, "warning", "PostgreSQL %d has no failover slots: after a promotion the "
+			        "slot is gone on the new primary, which pgcdc reports as a gap (exit 1); "
+			        "see README \"High availability\"", ver / 10000);
+		return;
+	}
+	if (slot->exists && slot->failover == 1)
+		finding(r, fo ? "ok" : "warning", "slot \"%s\" is a failover slot%s", cfg->source.slot,
+		        fo ? ": standbys with sync_replication_slots = on keep a copy of it" :
+		        "; run will make it an ordinary one (source.failover = off)");
+	else if (fo)
+		finding(r, "ok", "slot \"%s\" %s a failover slot (source.failover): standbys with "
+		        "sync_replication_slots = on keep a copy of it", cfg->source.slot,
+		        slot->exists ? "is not yet: run will make it" : "will be created as");
+	else if (rec == 0)
+		finding(r, "warning", "slot \"%s\" is not a failover slot (source.failover = off): a "
+		        "promotion loses it, which pgcdc reports as a gap", cfg->source.slot);
+	if (!fo || rec == 1)
+		return;
+	v = check_value(r, aux, "reading synchronized_standby_slots",
+	                "SHOW synchronized_standby_slots", 0, NULL, &failed);
+	if (v != NULL && v[0] != '\0')
+		finding(r, "ok", "synchronized_standby_slots = '%s': pgcdc receives only what those "
+		        "standbys have", v);
+	else if (!failed)
+		finding(r, "warning", "synchronized_standby_slots is empty: pgcdc can receive changes "
+		        "no standby has yet, and after promoting a standby that lacks them pgcdc stops "
+		        "with a gap (the new primary's history diverged from what was delivered); set it "
+		        "to the physical slots of the standbys that sync slots (ALTER SYSTEM SET "
+		        "synchronized_standby_slots = 'standby1_slot')");
+	free(v);
+}
+
 int
 admin_check(const struct cfg *cfg)
 {
@@ -178,6 +293,8 @@ admin_check(const struct cfg *cfg)
 	char *v = NULL;
 	struct pg_slot slot;
 	const char *pp[1];
+	bool failed;
+	int proto;
 
 	aux = pg_connect(cfg->source.conninfo, false, &err);
 	if (aux == NULL) {
@@ -185,36 +302,48 @@ admin_check(const struct cfg *cfg)
 		        "pg_hba.conf admits this client", err.msg);
 		goto out;
 	}
-	v = one_value(aux, "reading server_version", "SHOW server_version", 0, NULL, &err);
 	finding(&r, "ok", "connect: %s (PostgreSQL %s)", pg_describe(aux, desc, sizeof(desc)),
-	        v ? v : "?");
-	free(v);
+	        pg_version_str(aux));
+	if (PQserverVersion(aux) < 120000)
+		finding(&r, "FAIL", "PostgreSQL %s is older than 12, the oldest pgcdc supports",
+		        pg_version_str(aux));
+	proto = pg_protocol(cfg->source.protocol, PQserverVersion(aux), &err);
+	if (proto < 0)
+		finding(&r, "FAIL", "%s", err.msg);
+	else
+		finding(&r, "ok", "pgoutput protocol %d%s%s", proto, cfg->source.protocol == 0 ?
+		        " (source.protocol = auto)" : "", proto >= 2 ? ": large transactions are "
+		        "streamed while in progress" : ": large transactions are decoded by the server "
+		        "at commit (spilled to its disk)");
+	cdc_err_clear(&err);
 
-	v = one_value(aux, "reading wal_level", "SHOW wal_level", 0, NULL, &err);
+	v = check_value(&r, aux, "reading wal_level", "SHOW wal_level", 0, NULL, &failed);
 	if (v && strcmp(v, "logical") == 0)
 		finding(&r, "ok", "wal_level = logical");
-	else
+	else if (!failed)
 		finding(&r, "FAIL", "wal_level = %s: logical decoding needs wal_level = logical: set it "
 		        "in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart the server",
 		        v ? v : "?");
 	free(v);
 
-	v = one_value(aux, "reading the role", "SELECT CASE WHEN rolsuper THEN 'superuser' WHEN "
-	              "rolreplication THEN 'replication' ELSE 'none' END FROM pg_roles WHERE "
-	              "rolname = current_user", 0, NULL, &err);
+	v = check_value(&r, aux, "reading the role", "SELECT CASE WHEN rolsuper THEN 'superuser' WHEN "
+	                "rolreplication THEN 'replication' ELSE 'none' END FROM pg_roles WHERE "
+	                "rolname = current_user", 0, NULL, &failed);
 	if (v && strcmp(v, "none") != 0)
 		finding(&r, "ok", "role \"%s\" may replicate (%s)", PQuser(aux), v);
-	else
+	else if (!failed)
 		finding(&r, "FAIL", "role \"%s\" lacks the REPLICATION attribute: ALTER ROLE \"%s\" "
 		        "REPLICATION", PQuser(aux), PQuser(aux));
 	free(v);
 
 	pp[0] = cfg->source.publication;
-	v = one_value(aux, "reading the publication", "SELECT (SELECT count(*) FROM "
-	              "pg_publication_tables t WHERE t.pubname = p.pubname)::text FROM pg_publication p "
-	              "WHERE p.pubname = $1", 1, pp, &err);
+	v = check_value(&r, aux, "reading the publication", "SELECT (SELECT count(*) FROM "
+	                "pg_publication_tables t WHERE t.pubname = p.pubname)::text FROM "
+	                "pg_publication p WHERE p.pubname = $1", 1, pp, &failed);
 	if (v != NULL) {
 		finding(&r, "ok", "publication \"%s\" exists (%s tables)", cfg->source.publication, v);
+	} else if (failed) {
+		;
 	} else if (cfg->source.create_publication != CFG_PUB_OFF) {
 		finding(&r, "ok", "publication \"%s\" does not exist yet; run will create it (%s)",
 		        cfg->source.publication,
@@ -228,7 +357,7 @@ admin_check(const struct cfg *cfg)
 
 	/* tables published for update/delete without any replica identity */
 	{
-		PGresult *res = pg_query(aux, "reading replica identities",
+		PGresult *res = check_query(&r, aux, "reading replica identities",
 		    "SELECT t.schemaname || '.' || t.tablename FROM pg_publication_tables t "
 		    "JOIN pg_namespace n ON n.nspname = t.schemaname "
 		    "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tablename "
@@ -236,7 +365,7 @@ admin_check(const struct cfg *cfg)
 		    "WHERE t.pubname = $1 AND (p.pubupdate OR p.pubdelete) AND "
 		    "(c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS "
 		    "(SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))) "
-		    "ORDER BY 1", 1, pp, &err);
+		    "ORDER BY 1", 1, pp);
 
 		if (res != NULL) {
 			for (int i = 0; i < PQntuples(res); i++)
@@ -247,33 +376,33 @@ admin_check(const struct cfg *cfg)
 		}
 	}
 
-	v = one_value(aux, "reading max_slot_wal_keep_size", "SHOW max_slot_wal_keep_size", 0, NULL, &err);
-	if (v && strcmp(v, "-1") == 0)
-		finding(&r, "warning", "max_slot_wal_keep_size = -1 (unlimited): a stalled slot can fill "
-		        "the server's disk; set a limit (e.g. ALTER SYSTEM SET max_slot_wal_keep_size = "
-		        "'50GB') sized to the disk");
-	else if (v)
-		finding(&r, "ok", "max_slot_wal_keep_size = %s", v);
-	free(v);
+	check_invalidation_settings(aux, &r);
 
-	if (pg_slot_info(aux, cfg->source.slot, &slot, &err) == 0) {
-		if (!slot.exists)
-			finding(&r, "ok", "slot \"%s\" does not exist yet; run will create it (pgoutput)",
-			        cfg->source.slot);
-		else if (strcmp(slot.plugin, "pgoutput") != 0)
-			finding(&r, "FAIL", "slot \"%s\" uses plugin %s, not pgoutput: drop it or choose "
-			        "another slot name", cfg->source.slot, slot.plugin);
-		else if (strcmp(slot.database, PQdb(aux)) != 0)
-			finding(&r, "FAIL", "slot \"%s\" belongs to database \"%s\", not \"%s\": choose "
-			        "another slot name", cfg->source.slot, slot.database, PQdb(aux));
-		else if (strcmp(slot.wal_status, "lost") == 0)
-			finding(&r, "FAIL", "slot \"%s\" is invalidated (wal_status lost): drop it and "
-			        "re-snapshot", cfg->source.slot);
-		else
-			finding(&r, "ok", "slot \"%s\" (pgoutput) confirmed up to " CDC_LSN_FMT "%s",
-			        cfg->source.slot, CDC_LSN_ARGS(slot.confirmed_flush),
-			        slot.active ? ", active" : "");
+	if (pg_slot_info(aux, cfg->source.slot, &slot, &err) != 0) {
+		finding(&r, "FAIL", "%s", err.msg);
+	} else if (!slot.exists) {
+		finding(&r, "ok", "slot \"%s\" does not exist yet; run will create it (pgoutput)",
+		        cfg->source.slot);
+	} else if (strcmp(slot.plugin, "pgoutput") != 0) {
+		finding(&r, "FAIL", "slot \"%s\" uses plugin %s, not pgoutput: drop it or choose "
+		        "another slot name", cfg->source.slot, slot.plugin);
+	} else if (strcmp(slot.database, PQdb(aux)) != 0) {
+		finding(&r, "FAIL", "slot \"%s\" belongs to database \"%s\", not \"%s\": choose "
+		        "another slot name", cfg->source.slot, slot.database, PQdb(aux));
+	} else if (slot.invalidation_reason[0] != '\0' || strcmp(slot.wal_status, "lost") == 0) {
+		const char *why = slot.invalidation_reason[0] ? slot.invalidation_reason : "wal_removed";
+
+		finding(&r, "FAIL", "slot \"%s\" is invalidated (invalidation_reason %s: %s): changes "
+		        "after " CDC_LSN_FMT " were lost; drop it (pgcdc drop-slot) and re-snapshot",
+		        cfg->source.slot, why, pg_invalidation_text(why),
+		        CDC_LSN_ARGS(slot.confirmed_flush));
+	} else {
+		finding(&r, "ok", "slot \"%s\" (pgoutput) confirmed up to " CDC_LSN_FMT "%s",
+		        cfg->source.slot, CDC_LSN_ARGS(slot.confirmed_flush),
+		        slot.active ? ", active" : "");
 	}
+	cdc_err_clear(&err);
+	check_failover(cfg, aux, &slot, &r);
 
 	repl = pg_connect(cfg->source.conninfo, true, &err);
 	if (repl == NULL) {
@@ -423,6 +552,7 @@ admin_status(const struct cfg *cfg, bool json)
 	PGconn *aux;
 	PGresult *res;
 	struct monitor_state ms = { 0 };
+	char sql[2000];
 	int status = 1;
 
 	aux = pg_connect(cfg->source.conninfo, false, &err);
@@ -431,15 +561,19 @@ admin_status(const struct cfg *cfg, bool json)
 		return 1;
 	}
 	monitor_state_load(cfg, &ms);
-	res = pg_query(aux, "reading the slot",
+	/* what a version lacks is NULL: wal_status, safe_wal_size, max_slot_wal_keep_size
+	 * before 13, invalidation_reason before 13, failover before 17 */
+	snprintf(sql, sizeof(sql),
 	    "SELECT s.plugin, s.active, coalesce(s.active_pid, 0), "
 	    "coalesce(s.confirmed_flush_lsn::text, ''), coalesce(s.restart_lsn::text, ''), "
-	    "pg_current_wal_lsn()::text, "
-	    "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint, 0), "
-	    "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, 0), "
-	    "coalesce(s.wal_status, ''), s.safe_wal_size, "
-	    "pg_size_bytes(current_setting('max_slot_wal_keep_size')), s.database "
-	    "FROM pg_replication_slots s WHERE s.slot_name = $1", 1, pp, &err);
+	    PG_CURRENT_LSN "::text, "
+	    "coalesce(pg_wal_lsn_diff(" PG_CURRENT_LSN ", s.confirmed_flush_lsn)::bigint, 0), "
+	    "coalesce(pg_wal_lsn_diff(" PG_CURRENT_LSN ", s.restart_lsn)::bigint, 0), "
+	    "s.wal_status, s.safe_wal_size, "
+	    "pg_size_bytes(current_setting('max_slot_wal_keep_size', true)), s.database, "
+	    "s.invalidation_reason, s.failover "
+	    "FROM %s s WHERE s.slot_name = $1", pg_slots_sql(PQserverVersion(aux)));
+	res = pg_query(aux, "reading the slot", sql, 1, pp, &err);
 	if (res == NULL) {
 		log_error("status", "%s", err.msg);
 		goto out;
@@ -464,10 +598,18 @@ admin_status(const struct cfg *cfg, bool json)
 		json_object_set_new(o, "current_lsn", json_string(PQgetvalue(res, 0, 5)));
 		json_object_set_new(o, "lag_bytes", json_integer(atoll(PQgetvalue(res, 0, 6))));
 		json_object_set_new(o, "retained_wal_bytes", json_integer(atoll(PQgetvalue(res, 0, 7))));
-		json_object_set_new(o, "wal_status", json_string(PQgetvalue(res, 0, 8)));
+		json_object_set_new(o, "wal_status", PQgetisnull(res, 0, 8) ? json_null()
+		                    : json_string(PQgetvalue(res, 0, 8)));
 		json_object_set_new(o, "safe_wal_size", PQgetisnull(res, 0, 9) ? json_null()
 		                    : json_integer(atoll(PQgetvalue(res, 0, 9))));
-		json_object_set_new(o, "max_slot_wal_keep_size", json_integer(atoll(PQgetvalue(res, 0, 10))));
+		json_object_set_new(o, "max_slot_wal_keep_size", PQgetisnull(res, 0, 10) ? json_null()
+		                    : json_integer(atoll(PQgetvalue(res, 0, 10))));
+		json_object_set_new(o, "invalidation_reason", PQgetisnull(res, 0, 12) ? json_null()
+		                    : json_string(PQgetvalue(res, 0, 12)));
+		json_object_set_new(o, "failover", PQgetisnull(res, 0, 13) ? json_null()
+		                    : json_boolean(PQgetvalue(res, 0, 13)[0] == 't'));
+		json_object_set_new(o, "server_version", json_string(pg_version_str(aux)));
+		json_object_set_new(o, "server_version_num", json_integer(PQserverVersion(aux)));
 		monitor_state_json(&ms, o, snap, alerts);
 		json_object_set_new(o, "snapshot", snap);
 		json_object_set_new(o, "alerts", alerts);
@@ -487,10 +629,18 @@ admin_status(const struct cfg *cfg, bool json)
 		printf("current_lsn             %s\n", PQgetvalue(res, 0, 5));
 		printf("lag_bytes               %s\n", PQgetvalue(res, 0, 6));
 		printf("retained_wal_bytes      %s\n", PQgetvalue(res, 0, 7));
-		printf("wal_status              %s\n", PQgetvalue(res, 0, 8));
+		printf("wal_status              %s\n", PQgetisnull(res, 0, 8) ? "- (PostgreSQL 13+)"
+		       : PQgetvalue(res, 0, 8));
+		if (!PQgetisnull(res, 0, 12))
+			printf("invalidation_reason     %s (%s)\n", PQgetvalue(res, 0, 12),
+			       pg_invalidation_text(PQgetvalue(res, 0, 12)));
 		printf("safe_wal_size           %s\n", PQgetisnull(res, 0, 9) ? "unlimited"
 		       : PQgetvalue(res, 0, 9));
-		printf("max_slot_wal_keep_size  %s\n", PQgetvalue(res, 0, 10));
+		printf("max_slot_wal_keep_size  %s\n", PQgetisnull(res, 0, 10) ?
+		       "- (PostgreSQL 13+)" : PQgetvalue(res, 0, 10));
+		printf("failover                %s\n", PQgetisnull(res, 0, 13) ? "- (PostgreSQL 17+)"
+		       : PQgetvalue(res, 0, 13)[0] == 't' ? "on" : "off");
+		printf("server_version          %s\n", pg_version_str(aux));
 		monitor_state_print(&ms);
 	}
 	PQclear(res);

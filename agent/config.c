@@ -78,6 +78,8 @@ _Static_assert(sizeof(enum cfg_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_kafka_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_compression) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_failover) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_on_gap) == sizeof(int), "enum size");
 
 static const char *const e_pub[] = { "off", "all", "tables", NULL };
 static const char *const e_snap[] = { "initial", "never", "always", NULL };
@@ -87,6 +89,10 @@ static const char *const e_numeric[] = { "string", "number", NULL };
 static const char *const e_toast[] = { "placeholder", "omit", NULL };
 static const char *const e_kfmt[] = { "json", "protobuf", NULL };
 static const char *const e_comp[] = { "zstd", "snappy", "none", NULL };
+/* the index is the protocol number; 0 = auto (the highest the server has) */
+static const char *const e_proto[] = { "auto", "1", "2", NULL };
+static const char *const e_failover[] = { "auto", "on", "off", NULL };
+static const char *const e_ongap[] = { "stop", "backfill", NULL };
 
 #define F(field) offsetof(struct cfg, field)
 
@@ -99,7 +105,9 @@ static const struct keydesc keys[] = {
 	{ S_SOURCE, "tables", K_LIST, F(source.tables), NULL, NULL },
 	{ S_SOURCE, "snapshot", K_ENUM, F(source.snapshot), e_snap, "initial, never or always" },
 	{ S_SOURCE, "snapshot_workers", K_INT, F(source.snapshot_workers), NULL, NULL },
-	{ S_SOURCE, "protocol", K_INT, F(source.protocol), NULL, NULL },
+	{ S_SOURCE, "protocol", K_ENUM, F(source.protocol), e_proto, "auto, 1 or 2" },
+	{ S_SOURCE, "failover", K_ENUM, F(source.failover), e_failover, "auto, on or off" },
+	{ S_SOURCE, "on_gap", K_ENUM, F(source.on_gap), e_ongap, "stop or backfill" },
 	{ S_SOURCE, "status_interval", K_DUR, F(source.status_interval_ms), NULL, NULL },
 	{ S_SOURCE, "heartbeat_interval", K_DUR, F(source.heartbeat_interval_ms), NULL, NULL },
 	{ S_SOURCE, "receive_timeout", K_DUR, F(source.receive_timeout_ms), NULL, NULL },
@@ -1584,13 +1592,13 @@ validate(struct pctx *p)
 		snprintf(a, sizeof(a), "%d", c->source.snapshot_workers);
 		return kerr(p, &w, "%s is out of range (1 .. 64)", kdisp(p, k, a));
 	}
-	k = K("source.protocol");
-	if (c->source.protocol != 1 && c->source.protocol != 2) {
+	k = K("source.on_gap");
+	if (c->source.on_gap == CFG_GAP_BACKFILL) {
 		struct where w = key_where(p, k);
 
-		snprintf(a, sizeof(a), "%d", c->source.protocol);
-		return kerr(p, &w, "%s is not a pgoutput protocol version pgcdc speaks (use 1 or 2)",
-		            kdisp(p, k, a));
+		return kerr(p, &w, "backfill needs the online backfill (snapshot_method = online, SPEC "
+		            "§7), which this version of pgcdc does not have yet: use stop, and recover "
+		            "from a gap as README \"Delivery and gaps\" says");
 	}
 	k = K("source.status_interval");
 	if (c->source.status_interval_ms < 1000) {
@@ -1744,7 +1752,7 @@ set_defaults(struct cfg *c)
 	c->source.create_publication = CFG_PUB_OFF;
 	c->source.snapshot = CFG_SNAP_INITIAL;
 	c->source.snapshot_workers = 2;
-	c->source.protocol = 2;
+	c->source.protocol = 0;   /* auto */
 	c->source.status_interval_ms = 10 * 1000;
 	c->source.heartbeat_interval_ms = 0;
 	c->source.receive_timeout_ms = 60 * 1000;

@@ -32,6 +32,8 @@ enum cfg_log_level { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARNING, CFG_LOG_E
 enum cfg_log_format { CFG_LOG_TEXT = 0, CFG_LOG_JSON };
 enum cfg_kafka_format { CFG_KAFKA_JSON = 0, CFG_KAFKA_PROTOBUF };
 enum cfg_compression { CFG_COMP_ZSTD = 0, CFG_COMP_SNAPPY, CFG_COMP_NONE };
+enum cfg_failover { CFG_FAILOVER_AUTO = 0, CFG_FAILOVER_ON, CFG_FAILOVER_OFF };
+enum cfg_on_gap { CFG_GAP_STOP = 0, CFG_GAP_BACKFILL };
 
 /* A list of strings from a comma-separated value ("a.b, c.d"): items trimmed, empty
  * items dropped. */
@@ -59,7 +61,9 @@ struct cfg {
 		struct cfg_list tables;
 		enum cfg_snapshot snapshot;
 		int snapshot_workers;     /* 1 .. 64 */
-		int protocol;             /* 1 or 2 */
+		int protocol;             /* 1 or 2; 0 = auto (2 on PostgreSQL 14+, else 1) */
+		enum cfg_failover failover;   /* FAILOVER slots (PostgreSQL 17+); auto = on there */
+		enum cfg_on_gap on_gap;
 		int64_t status_interval_ms;
 		int64_t heartbeat_interval_ms;  /* 0 = off */
 		int64_t receive_timeout_ms;     /* nothing from the server this long: reconnect; 0 = off */

@@ -8,11 +8,36 @@
 #include <time.h>
 
 #include "config.h"
+#include "log.h"
 #include "pg.h"
 #include "history.h"
 
 #define SESSION_OPTIONS "-c DateStyle=ISO -c IntervalStyle=iso_8601 -c TimeZone=UTC " \
 	"-c extra_float_digits=1 -c bytea_output=hex"
+
+/* Notices and warnings the server sends (SPEC §5) go through pgcdc's log, at the
+ * level their severity says, instead of libpq's default of raw lines on stderr. */
+static void
+notice_to_log(void *arg, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	int level = LOG_LVL_INFO;
+
+	(void) arg;
+	if (sev == NULL)
+		sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	if (sev != NULL && strcmp(sev, "WARNING") == 0)
+		level = LOG_LVL_WARNING;
+	else if (sev != NULL && strncmp(sev, "DEBUG", 5) == 0)
+		level = LOG_LVL_DEBUG;
+	log_write(level, "server", "%s: %s%s%s%s", sev ? sev : "NOTICE", msg ? msg : "?",
+	          detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+	if (hint)
+		log_write(level, "server", "hint: %s", hint);
+}
 
 PGconn *
 pg_connect(const char *conninfo, bool replication, struct cdc_err *err)
@@ -72,6 +97,7 @@ pg_connect(const char *conninfo, bool replication, struct cdc_err *err)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeReceiver(conn, notice_to_log, NULL);
 	return conn;
 }
 
@@ -125,20 +151,129 @@ pg_parse_lsn(const char *s, cdc_lsn *out)
 	return 0;
 }
 
+const char *
+pg_slots_sql(int v)
+{
+#define SLOTS_COMMON "SELECT slot_name, plugin, slot_type, database, active, active_pid, " \
+	"restart_lsn, confirmed_flush_lsn, "
+	if (v >= 170000)
+		return "(" SLOTS_COMMON "wal_status, safe_wal_size, invalidation_reason::text, "
+		       "failover, synced FROM pg_catalog.pg_replication_slots)";
+	if (v >= 160000)
+		/* 16 sets conflicting for every invalidation, and clears restart_lsn for
+		 * wal_removed only */
+		return "(" SLOTS_COMMON "wal_status, safe_wal_size, CASE WHEN restart_lsn IS NULL AND "
+		       "(conflicting OR wal_status = 'lost') THEN 'wal_removed' WHEN conflicting THEN "
+		       "'conflicting' END AS "
+		       "invalidation_reason, NULL::bool AS failover, NULL::bool AS synced "
+		       "FROM pg_catalog.pg_replication_slots)";
+	if (v >= 130000)
+		return "(" SLOTS_COMMON "wal_status, safe_wal_size, CASE WHEN wal_status = 'lost' "
+		       "THEN 'wal_removed' END AS invalidation_reason, NULL::bool AS failover, "
+		       "NULL::bool AS synced FROM pg_catalog.pg_replication_slots)";
+	return "(" SLOTS_COMMON "NULL::text AS wal_status, NULL::bigint AS safe_wal_size, "
+	       "NULL::text AS invalidation_reason, NULL::bool AS failover, NULL::bool AS synced "
+	       "FROM pg_catalog.pg_replication_slots)";
+#undef SLOTS_COMMON
+}
+
+int
+pg_protocol(int configured, int server_version, struct cdc_err *err)
+{
+	int best = server_version >= 140000 ? 2 : 1;
+
+	if (configured == 0)
+		return best;
+	if (configured > best) {
+		cdc_errf(err, CDC_ERR_FATAL, "source.protocol = %d needs PostgreSQL 14 or later "
+		         "(streaming of in-progress transactions), and the server is PostgreSQL %d: "
+		         "set source.protocol = auto (or 1); large transactions are then decoded by "
+		         "the server at commit", configured, server_version / 10000);
+		return -1;
+	}
+	return configured;
+}
+
+int
+pg_failover(int configured, int server_version, bool in_recovery, struct cdc_err *err)
+{
+	if (configured == CFG_FAILOVER_OFF)
+		return 0;
+	if (configured == CFG_FAILOVER_AUTO)
+		return server_version >= 170000 && !in_recovery;
+	if (server_version < 170000) {
+		cdc_errf(err, CDC_ERR_FATAL, "source.failover = on needs PostgreSQL 17 or later "
+		         "(failover slots), and the server is PostgreSQL %d: set source.failover = auto "
+		         "(or off); a failover on this server loses the slot, which pgcdc reports as "
+		         "a gap", server_version / 10000);
+		return -1;
+	}
+	if (in_recovery) {
+		cdc_errf(err, CDC_ERR_FATAL, "source.failover = on, but the server is a standby, where "
+		         "a slot cannot be a failover slot: set source.failover = auto (or off), or "
+		         "connect to the primary");
+		return -1;
+	}
+	return 1;
+}
+
+int
+pg_in_recovery(PGconn *conn, struct cdc_err *err)
+{
+	PGresult *res = pg_query(conn, "asking whether the server is a standby",
+	                         "SELECT pg_is_in_recovery()", 0, NULL, err);
+	int v;
+
+	if (res == NULL)
+		return -1;
+	v = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return v;
+}
+
+const char *
+pg_invalidation_text(const char *r)
+{
+	if (strcmp(r, "wal_removed") == 0)
+		return "the WAL it needed was removed (max_slot_wal_keep_size)";
+	if (strcmp(r, "idle_timeout") == 0)
+		return "it was inactive for longer than idle_replication_slot_timeout";
+	if (strcmp(r, "rows_removed") == 0)
+		return "catalog rows it needed were removed (on a standby: hot_standby_feedback off, "
+		       "or no physical slot between the servers)";
+	if (strcmp(r, "wal_level_insufficient") == 0)
+		return "the primary's wal_level was lowered below logical";
+	if (strcmp(r, "conflicting") == 0)
+		return "a recovery conflict on the standby (rows it needed were removed, or the "
+		       "primary's wal_level was lowered)";
+	return "";
+}
+
+const char *
+pg_version_str(PGconn *conn)
+{
+	const char *v = conn ? PQparameterStatus(conn, "server_version") : NULL;
+
+	return v ? v : "?";
+}
+
 int
 pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err *err)
 {
 	const char *params[1] = { slot };
+	char sql[1200];
 	PGresult *res;
 
 	memset(out, 0, sizeof(*out));
 	out->safe_wal_size = -1;
-	res = pg_query(conn, "reading pg_replication_slots",
-	               "SELECT coalesce(plugin, ''), coalesce(database::text, ''), slot_type, active, "
-	               "coalesce(active_pid, 0), coalesce(confirmed_flush_lsn::text, ''), "
-	               "coalesce(restart_lsn::text, ''), coalesce(wal_status, ''), "
-	               "coalesce(safe_wal_size::text, '') "
-	               "FROM pg_replication_slots WHERE slot_name = $1", 1, params, err);
+	out->failover = -1;
+	snprintf(sql, sizeof(sql), "SELECT coalesce(plugin, ''), coalesce(database::text, ''), "
+	         "slot_type, active, coalesce(active_pid, 0), coalesce(confirmed_flush_lsn::text, ''), "
+	         "coalesce(restart_lsn::text, ''), coalesce(wal_status, ''), "
+	         "coalesce(safe_wal_size::text, ''), coalesce(invalidation_reason, ''), "
+	         "coalesce(failover::int, -1) FROM %s s WHERE slot_name = $1",
+	         pg_slots_sql(PQserverVersion(conn)));
+	res = pg_query(conn, "reading pg_replication_slots", sql, 1, params, err);
 	if (res == NULL)
 		return err->code;
 	if (PQntuples(res) == 1) {
@@ -153,6 +288,9 @@ pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err
 		snprintf(out->wal_status, sizeof(out->wal_status), "%s", PQgetvalue(res, 0, 7));
 		if (PQgetvalue(res, 0, 8)[0] != '\0')
 			out->safe_wal_size = atoll(PQgetvalue(res, 0, 8));
+		snprintf(out->invalidation_reason, sizeof(out->invalidation_reason), "%s",
+		         PQgetvalue(res, 0, 9));
+		out->failover = atoi(PQgetvalue(res, 0, 10));
 	}
 	PQclear(res);
 	return 0;

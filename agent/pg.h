@@ -37,6 +37,42 @@ PGresult *pg_query(PGconn *conn, const char *what, const char *sql, int nparams,
 /* Parse "X/Y" into an LSN; returns 0 or -1. */
 int pg_parse_lsn(const char *s, cdc_lsn *out);
 
+/*
+ * PostgreSQL versions (SPEC §9).  pg_replication_slots grew columns over the
+ * versions; PG_SLOTS is a derived table with the same columns on every server, NULL
+ * where it has none: slot_name, plugin, slot_type, database, active, active_pid,
+ * restart_lsn, confirmed_flush_lsn, wal_status and safe_wal_size (13+),
+ * invalidation_reason (17+; on 13-16 derived: "wal_removed" when wal_status is lost,
+ * "conflicting" for another invalidation on 16: a standby's recovery conflict),
+ * failover and synced (17+).
+ * Use it as "FROM <pg_slots_sql(version)> s".
+ */
+const char *pg_slots_sql(int server_version);
+
+/* The server's current WAL position in SQL: on a standby (standby decoding, 16+) the
+ * position it has replayed, since pg_current_wal_lsn() fails during recovery. */
+#define PG_CURRENT_LSN "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() " \
+	"ELSE pg_current_wal_lsn() END)"
+
+/* The pgoutput protocol for a server: configured 1 or 2, or 0 = auto (2 from
+ * PostgreSQL 14, which streams in-progress transactions, else 1).  A protocol the
+ * server lacks is CDC_ERR_FATAL, saying so. */
+int pg_protocol(int configured, int server_version, struct cdc_err *err);
+
+/* Whether the slot is to be a FAILOVER slot (SPEC §9): source.failover (enum
+ * cfg_failover: auto, on, off) against the server.  auto is on for a PostgreSQL 17+
+ * primary; on elsewhere is CDC_ERR_FATAL (-1).  A standby cannot have one. */
+int pg_failover(int configured, int server_version, bool in_recovery, struct cdc_err *err);
+
+/* pg_is_in_recovery() of an ordinary connection: 1, 0, or -1 with err set. */
+int pg_in_recovery(PGconn *conn, struct cdc_err *err);
+
+/* What an invalidation_reason means, for messages ("" for an unknown one). */
+const char *pg_invalidation_text(const char *reason);
+
+/* "18.4" of a connection, from its server_version parameter. */
+const char *pg_version_str(PGconn *conn);
+
 struct pg_slot {
 	bool exists;
 	char plugin[64];
@@ -48,6 +84,8 @@ struct pg_slot {
 	cdc_lsn restart_lsn;
 	char wal_status[16];
 	long long safe_wal_size;    /* -1 when NULL */
+	char invalidation_reason[32]; /* "" = valid (see pg_slots_sql) */
+	int failover;               /* 1 / 0; -1 before PostgreSQL 17 */
 };
 
 /* Read the slot's row of pg_replication_slots. */

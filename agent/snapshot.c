@@ -86,8 +86,10 @@ begin_snapshot_txn(PGconn *conn, const char *snapname, struct cdc_err *err)
 	return 0;
 }
 
-/* Build the relation of one table as pgoutput would describe it (non-dropped,
- * non-generated columns, within the publication's column list). */
+/* Build the relation of one table as pgoutput would describe it: non-dropped columns
+ * within the publication's column list (attnames, PostgreSQL 15+), which on 18 names
+ * the stored generated columns the publication publishes (publish_generated_columns,
+ * or a column list naming them); without a list, the non-generated columns. */
 static int
 load_relation(struct snap *s, PGconn *conn, struct stable *t, const char *attnames_json,
               struct cdc_err *err)
@@ -118,8 +120,8 @@ load_relation(struct snap *s, PGconn *conn, struct stable *t, const char *attnam
 	    "    WHEN 'i' THEN i.indisreplident ELSE false END LIMIT 1), '{}')) "
 	    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 	    "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
-	    "  AND a.attgenerated = '' "
-	    "  AND ($2::jsonb IS NULL OR $2::jsonb ? a.attname::text) "
+	    "  AND CASE WHEN $2::jsonb IS NULL THEN a.attgenerated = '' "
+	    "           ELSE $2::jsonb ? a.attname::text END "
 	    "ORDER BY a.attnum", 2, params, err);
 	if (res == NULL) {
 		PQclear(rel);
@@ -675,7 +677,7 @@ snapshot_oneoff(const struct cfg *cfg, char *const *tables, int ntables,
 	}
 	PQclear(res);
 	res = pg_query(conn, "exporting the snapshot", "SELECT pg_export_snapshot(), "
-	               "pg_current_wal_lsn()::text", 0, NULL, &err);
+	               PG_CURRENT_LSN "::text", 0, NULL, &err);
 	if (res == NULL) {
 		log_error("snapshot", "%s", err.msg);
 		goto out;

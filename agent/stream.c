@@ -59,7 +59,13 @@ struct agent {
 	struct sink *sinks[4];
 	int nsinks;
 	char dbname[128];
+	char sysid[32];            /* IDENTIFY_SYSTEM systemid of this connection */
+	unsigned timeline;         /* ... and its timeline */
 	cdc_lsn server_wal_end;    /* IDENTIFY_SYSTEM xlogpos of this connection */
+	int server_version;        /* of this connection (PQserverVersion) */
+	int protocol;              /* pgoutput protocol of this session (source.protocol, auto) */
+	bool in_recovery;          /* the server is a standby (standby decoding, 16+) */
+	bool failover;             /* the slot is to be a FAILOVER slot (source.failover) */
 
 	cdc_lsn received;          /* newest WAL position received */
 	cdc_lsn sent_flush;        /* last flush position reported to the server */
@@ -192,6 +198,74 @@ state_write(struct agent *a, cdc_lsn lsn)
 		return -1;
 	}
 	a->state_written = lsn;
+	return 0;
+}
+
+/* ---- system file: which database cluster and timeline pgcdc streamed from ----
+ *
+ * <state_dir>/<slot>.system holds "<system identifier> <timeline>", written (fsynced)
+ * on every connection once the gap check has passed.  A different system identifier
+ * at the next connection is a gap (SPEC §5): the database was replaced or restored,
+ * and its slot's positions do not continue what was delivered.  A new timeline is a
+ * promotion (failover) or a point-in-time recovery: logged, not a gap by itself. */
+
+static void
+system_path(const struct agent *a, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s.system", a->cfg->source.state_dir, a->cfg->source.slot);
+}
+
+/* *have = false when there is no file; an unreadable or garbled one is an error. */
+static int
+system_read(const struct agent *a, char *sysid, size_t cap, unsigned *tli, bool *have,
+            struct cdc_err *err)
+{
+	char path[4096], line[128] = "", id[32];
+	FILE *f;
+
+	*have = false;
+	system_path(a, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return cdc_errf(err, CDC_ERR_FATAL, "state file %s cannot be read: %s (it records the "
+		                "database pgcdc streams from; fix its permissions)", path, strerror(errno));
+	}
+	if (fgets(line, sizeof(line), f) == NULL || sscanf(line, "%31[0-9] %u", id, tli) != 2) {
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+		return cdc_errf(err, CDC_ERR_FATAL, "state file %s holds \"%.60s\", not \"<system "
+		                "identifier> <timeline>\": restore it, or remove it only if the slot and "
+		                "every sink are to start over", path, line);
+	}
+	fclose(f);
+	snprintf(sysid, cap, "%s", id);
+	*have = true;
+	return 0;
+}
+
+static int
+system_write(struct agent *a, struct cdc_err *err)
+{
+	char path[4096], tmp[4200], line[96];
+	int fd, n;
+
+	system_path(a, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(line, sizeof(line), "%s %u\n", a->sysid, a->timeline);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, (size_t) n) != n || fsync(fd) != 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", tmp,
+		                strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path) != 0 || fsync_dir(a->cfg->source.state_dir) != 0)
+		return cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", path,
+		                strerror(errno));
 	return 0;
 }
 
@@ -574,6 +648,31 @@ drop_slot(struct agent *a, struct cdc_err *err)
 	                "first", a->cfg->source.slot);
 }
 
+/* An existing slot whose FAILOVER property is not what source.failover asks (17+). */
+static int
+alter_failover(struct agent *a, struct cdc_err *err)
+{
+	char sql[300];
+	PGresult *res;
+
+	snprintf(sql, sizeof(sql), "ALTER_REPLICATION_SLOT %s (FAILOVER %s)", a->slot_q,
+	         a->failover ? "true" : "false");
+	res = pg_query(a->repl, "altering the slot's failover property", sql, 0, NULL, err);
+	if (res == NULL) {
+		if (err->code == CDC_ERR_CONN)
+			return err->code;
+		log_warning("stream", "slot \"%s\" stays %s: %s", a->cfg->source.slot,
+		            a->failover ? "without failover (a failover loses it)" : "a failover slot",
+		            err->msg);
+		cdc_err_clear(err);
+		return 0;
+	}
+	PQclear(res);
+	log_info("stream", "slot \"%s\" is %s a failover slot (source.failover)", a->cfg->source.slot,
+	         a->failover ? "now" : "no longer");
+	return 0;
+}
+
 /* Make sure the slot exists and is ours to use; return where to start and, when
  * the slot was just created for a snapshot, the exported snapshot's name. */
 static int
@@ -620,16 +719,27 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 		s.exists = false;
 	}
 	if (s.exists) {
-		if (strcmp(s.wal_status, "lost") == 0)
-			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" has been invalidated (wal_status "
-			                "lost): the WAL it needed was removed and changes were lost; drop "
-			                "the slot (pgcdc drop-slot) and re-snapshot", c->source.slot);
+		if (s.invalidation_reason[0] != '\0' || strcmp(s.wal_status, "lost") == 0) {
+			const char *r = s.invalidation_reason[0] ? s.invalidation_reason : "wal_removed";
+
+			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" has been invalidated by the server "
+			                "(invalidation_reason %s: %s): changes since " CDC_LSN_FMT " can no "
+			                "longer be decoded; drop the slot (pgcdc drop-slot) and re-snapshot",
+			                c->source.slot, r, pg_invalidation_text(r),
+			                CDC_LSN_ARGS(s.confirmed_flush));
+		}
 		*start = s.confirmed_flush;
+		if (s.failover >= 0 && (s.failover == 1) != a->failover && !a->in_recovery)
+			return alter_failover(a, err);
 		return 0;
 	}
 	want_snapshot = c->source.snapshot != CFG_SNAP_NEVER;
-	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", a->slot_q,
-	         want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+	if (a->failover)    /* 17+: the option-list syntax (15+) carries FAILOVER */
+		snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s', "
+		         "FAILOVER)", a->slot_q, want_snapshot ? "export" : "nothing");
+	else
+		snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", a->slot_q,
+		         want_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
 	res = pg_query(a->repl, "creating the replication slot", sql, 0, NULL, err);
 	if (res == NULL)
 		return err->code;
@@ -641,8 +751,9 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 		snprintf(snapname, snapcap, "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	*created = true;
-	log_info("stream", "created replication slot \"%s\" (pgoutput) at " CDC_LSN_FMT "%s",
-	         c->source.slot, CDC_LSN_ARGS(*start), snapname[0] ? ", with a snapshot" : "");
+	log_info("stream", "created replication slot \"%s\" (pgoutput%s) at " CDC_LSN_FMT "%s",
+	         c->source.slot, a->failover ? ", failover" : "", CDC_LSN_ARGS(*start),
+	         snapname[0] ? ", with a snapshot" : "");
 	return 0;
 }
 
@@ -704,6 +815,8 @@ identify(struct agent *a, struct cdc_err *err)
 		                "database: put dbname=... in source.conninfo");
 	}
 	snprintf(a->dbname, sizeof(a->dbname), "%s", PQgetvalue(res, 0, 3));
+	snprintf(a->sysid, sizeof(a->sysid), "%s", PQgetvalue(res, 0, 0));
+	a->timeline = (unsigned) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
 	if (pg_parse_lsn(PQgetvalue(res, 0, 2), &a->server_wal_end) != 0) {
 		PQclear(res);
 		return cdc_errf(err, CDC_ERR_PROTO, "IDENTIFY_SYSTEM returned an unexpected xlogpos");
@@ -732,9 +845,11 @@ start_replication(struct agent *a, cdc_lsn start, struct cdc_err *err)
 		}
 		pubq[o] = '\0';
 	}
+	/* only options the server knows: messages from 14, streaming with protocol 2 (14+) */
 	snprintf(sql, sizeof(sql), "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version '%d', "
-	         "publication_names '%s', messages 'true'%s)", a->slot_q, CDC_LSN_ARGS(start),
-	         c->source.protocol, pubq, c->source.protocol >= 2 ? ", streaming 'on'" : "");
+	         "publication_names '%s'%s%s)", a->slot_q, CDC_LSN_ARGS(start), a->protocol, pubq,
+	         a->server_version >= 140000 ? ", messages 'true'" : "",
+	         a->protocol >= 2 ? ", streaming 'on'" : "");
 	res = PQexec(a->repl, sql);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
 		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -747,8 +862,9 @@ start_replication(struct agent *a, cdc_lsn start, struct cdc_err *err)
 	}
 	PQclear(res);
 	log_info("stream", "streaming from slot \"%s\" at " CDC_LSN_FMT " (database \"%s\", "
-	         "publication \"%s\", protocol %d)", c->source.slot, CDC_LSN_ARGS(start), a->dbname,
-	         c->source.publication, c->source.protocol);
+	         "publication \"%s\", PostgreSQL %s, protocol %d%s)", c->source.slot,
+	         CDC_LSN_ARGS(start), a->dbname, c->source.publication, pg_version_str(a->repl),
+	         a->protocol, c->source.protocol == 0 ? ", auto" : "");
 	return 0;
 }
 
@@ -768,15 +884,52 @@ open_sinks(struct agent *a, struct cdc_err *err)
 	return 0;
 }
 
-/* SPEC §5: refuse to stream across changes that were never delivered. */
+/* Where this server's history left timeline tli (TIMELINE_HISTORY of its current
+ * timeline): *found = false when tli is not an ancestor of it. */
 static int
-gap_check(struct agent *a, bool created, bool snapshot, cdc_lsn confirmed, struct cdc_err *err)
+timeline_switch(struct agent *a, unsigned tli, cdc_lsn *at, bool *found, struct cdc_err *err)
 {
+	char sql[64];
+	PGresult *res;
+	const char *p;
+
+	*found = false;
+	snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %u", a->timeline);
+	if ((res = pg_query(a->repl, "TIMELINE_HISTORY", sql, 0, NULL, err)) == NULL)
+		return err->code;
+	/* lines "<parent timeline>\t<switch point>\t<reason>" */
+	for (p = PQntuples(res) == 1 && PQnfields(res) >= 2 ? PQgetvalue(res, 0, 1) : ""; *p;) {
+		unsigned t, hi, lo;
+
+		if (sscanf(p, "%u %X/%X", &t, &hi, &lo) == 3 && t == tli) {
+			*at = ((cdc_lsn) hi << 32) | lo;
+			*found = true;
+			break;
+		}
+		p += strcspn(p, "\n");
+		p += *p == '\n';
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* SPEC §5: refuse to stream across changes that were never delivered.  Runs on every
+ * connection, before the slot is created, so a refused gap leaves no new slot behind
+ * holding WAL.  renewing: pgcdc itself is about to drop and recreate the slot with a
+ * new snapshot (an interrupted one, or source.snapshot = always at start). */
+static int
+gap_check(struct agent *a, bool renewing, struct cdc_err *err)
+{
+	const struct cfg *c = a->cfg;
 	cdc_lsn recorded = 0;
-	char why[600] = "";
+	char why[900] = "", rec_sysid[32] = "";
+	unsigned rec_tli = 0;
+	bool have_sys = false, other_system = false;
+	struct pg_slot s;
 	int rc;
 
-	if ((rc = state_read(a, &recorded, err)) != 0)
+	if ((rc = state_read(a, &recorded, err)) != 0 ||
+	    (rc = system_read(a, rec_sysid, sizeof(rec_sysid), &rec_tli, &have_sys, err)) != 0)
 		return rc;
 	/* a sink that holds changes beyond the server's WAL would skip everything up to
 	 * there as replays, whatever the slot says (and a snapshot does not help) */
@@ -800,28 +953,68 @@ gap_check(struct agent *a, bool created, bool snapshot, cdc_lsn confirmed, struc
 			return rc;
 		why[0] = '\0';
 	}
-	if (recorded == 0 || snapshot)
-		return 0;   /* first start, or a snapshot is re-establishing the whole state */
-	if (created)
-		snprintf(why, sizeof(why), "slot \"%s\" did not exist and was created anew at "
-		         CDC_LSN_FMT ", but pgcdc had delivered up to " CDC_LSN_FMT " from an earlier "
-		         "slot of that name: changes made in between were lost", a->cfg->source.slot,
-		         CDC_LSN_ARGS(confirmed), CDC_LSN_ARGS(recorded));
-	else if (confirmed > recorded)
-		snprintf(why, sizeof(why), "slot \"%s\" is confirmed up to " CDC_LSN_FMT " but pgcdc "
-		         "recorded delivery only up to " CDC_LSN_FMT ": the slot was advanced or "
-		         "recreated behind pgcdc's back, and changes in between were never delivered",
-		         a->cfg->source.slot, CDC_LSN_ARGS(confirmed), CDC_LSN_ARGS(recorded));
-	else
+	if (have_sys && strcmp(rec_sysid, a->sysid) != 0 && !renewing) {
+		other_system = true;
+		snprintf(why, sizeof(why), "the server is another database cluster (system identifier "
+		         "%s, timeline %u) than the one pgcdc streamed from (system identifier %s, "
+		         "timeline %u, delivered up to " CDC_LSN_FMT "): the database was replaced, "
+		         "re-initialised or restored from a backup, and its positions do not continue "
+		         "what was delivered", a->sysid, a->timeline, rec_sysid, rec_tli,
+		         CDC_LSN_ARGS(recorded));
+	} else if (recorded != 0 && !renewing) {
+		cdc_lsn sw = 0;
+		bool found = false;
+
+		if (have_sys && rec_tli < a->timeline &&
+		    (rc = timeline_switch(a, rec_tli, &sw, &found, err)) != 0)
+			return rc;
+		if ((rc = pg_slot_info(a->aux, c->source.slot, &s, err)) != 0)
+			return rc;
+		if (found && sw < recorded)
+			snprintf(why, sizeof(why), "pgcdc delivered up to " CDC_LSN_FMT " on timeline %u, "
+			         "but this server (timeline %u) left timeline %u at " CDC_LSN_FMT ": it was "
+			         "promoted before it had received everything pgcdc had delivered (the "
+			         "primary's synchronized_standby_slots did not name its slot), so changes "
+			         "delivered after " CDC_LSN_FMT " are not in its history and its own changes "
+			         "since may reuse those positions", CDC_LSN_ARGS(recorded), rec_tli,
+			         a->timeline, rec_tli, CDC_LSN_ARGS(sw), CDC_LSN_ARGS(sw));
+		else if (!s.exists)
+			snprintf(why, sizeof(why), "slot \"%s\" does not exist on this server (system %s, "
+			         "timeline %u), but pgcdc delivered up to " CDC_LSN_FMT " from it: it was "
+			         "dropped, or lost in a failover to a server that had no synced copy of it "
+			         "(PostgreSQL 16 and older, or source.failover off); changes made since "
+			         "were never delivered, and pgcdc does not create a new slot over a gap",
+			         c->source.slot, a->sysid, a->timeline, CDC_LSN_ARGS(recorded));
+		else if (s.confirmed_flush > recorded)
+			snprintf(why, sizeof(why), "slot \"%s\" is confirmed up to " CDC_LSN_FMT " but "
+			         "pgcdc recorded delivery only up to " CDC_LSN_FMT ": the slot was advanced "
+			         "or recreated behind pgcdc's back, and changes in between were never "
+			         "delivered", c->source.slot, CDC_LSN_ARGS(s.confirmed_flush),
+			         CDC_LSN_ARGS(recorded));
+	}
+	if (have_sys && !other_system && rec_tli != a->timeline)
+		log_info("stream", "the server's timeline is %u, pgcdc last streamed on %u: it was "
+		         "promoted (failover) or recovered to a point in time", a->timeline, rec_tli);
+	if (why[0] == '\0')
 		return 0;
 	if (a->accept_gap) {
 		log_warning("stream", "%s; streaming anyway (--accept-gap)", why);
+		/* positions of another cluster can overlap what a sink holds: nothing after
+		 * the gap may be skipped as a replay */
+		for (int i = 0; other_system && i < a->nsinks; i++) {
+			const struct sink_ops *ops = a->sinks[i]->ops;
+
+			if (ops->new_epoch && ops->position && ops->position(a->sinks[i]) != 0 &&
+			    (rc = ops->new_epoch(a->sinks[i], err)) != 0)
+				return rc;
+		}
 		return 0;
 	}
-	return cdc_errf(err, CDC_ERR_FATAL, "%s. To recover, re-snapshot (source.snapshot = always "
-	                "for one start, or `pgcdc snapshot`), then start with --accept-gap; or "
-	                "remove %s/%s.lsn if this is intended", why, a->cfg->source.state_dir,
-	                a->cfg->source.slot);
+	return cdc_errf(err, CDC_ERR_FATAL, "%s. To recover: re-snapshot (source.snapshot = always "
+	                "for one start, or `pgcdc snapshot`) and start with --accept-gap, which "
+	                "creates the slot anew and streams from now (consumers must drop rows deleted "
+	                "in the gap themselves); or remove %s/%s.lsn and %s.system if this is intended",
+	                why, c->source.state_dir, c->source.slot, c->source.slot);
 }
 
 /* Open the session: both connections, publication, slot (and the initial
@@ -842,6 +1035,17 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		return err->code;
 	if ((rc = identify(a, err)) != 0)
 		return rc;
+	/* before anything is created: a protocol the server lacks is a configuration error */
+	a->server_version = PQserverVersion(a->repl);
+	if ((a->protocol = pg_protocol(a->cfg->source.protocol, a->server_version, err)) < 0)
+		return err->code;
+	if ((rc = pg_in_recovery(a->aux, err)) < 0)
+		return err->code;
+	a->in_recovery = rc == 1;
+	if ((rc = pg_failover((int) a->cfg->source.failover, a->server_version, a->in_recovery,
+	                      err)) < 0)
+		return err->code;
+	a->failover = rc == 1;
 	if (first && (rc = ensure_publication(a, err)) != 0)
 		return rc;
 	if (first && (rc = pg_validate_filters(a->aux, a->cfg, err)) != 0)
@@ -862,10 +1066,21 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 			return err->code;
 		pipe_set_filter(a->pipe, a->filter);
 	}
+	{
+		char marker[4200];
+		bool renewing;
+
+		marker_path(a, marker, sizeof(marker));
+		renewing = (access(marker, F_OK) == 0 && a->cfg->source.snapshot != CFG_SNAP_NEVER) ||
+		           (first && a->cfg->source.snapshot == CFG_SNAP_ALWAYS);
+		if ((rc = gap_check(a, renewing, err)) != 0)
+			return rc;
+	}
 	if ((rc = ensure_slot(a, first, &start, &created, snapname, sizeof(snapname), err)) != 0)
 		return rc;
-	if (first && (rc = gap_check(a, created, snapname[0] != '\0', start, err)) != 0)
+	if ((rc = system_write(a, err)) != 0)
 		return rc;
+	a->accept_gap = false;   /* --accept-gap answers the gap found at start, not later ones */
 	if (snapname[0] != '\0' && (rc = initial_snapshot(a, snapname, start, err)) != 0)
 		return rc;
 	pipe_stats(a->pipe, &st);
@@ -921,6 +1136,8 @@ heartbeat(struct agent *a)
 	PGresult *res;
 
 	a->last_heartbeat_ms = mono_ms();
+	if (a->in_recovery)
+		return 0;   /* a standby cannot write WAL: the primary's activity moves the slot */
 	if (aux_ensure(a, &err) != 0) {
 		log_warning("stream", "heartbeat skipped: %s", err.msg);
 		return 0;

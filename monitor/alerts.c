@@ -247,8 +247,8 @@ describe(const struct alerts *a, enum alert_id id, const struct alert_state *s, 
 		             " (it retains more WAL than max_wal_size)" :
 		         strcmp(s->value_s, "unreserved") == 0 ?
 		             " (it will lose WAL it needs at the next checkpoint unless it catches up)" :
-		         strcmp(s->value_s, "lost") == 0 ?
-		             " (WAL it needed was removed: changes were lost; drop the slot and "
+		         strncmp(s->value_s, "lost", 4) == 0 ?
+		             " (the server invalidated the slot: changes were lost; drop the slot and "
 		             "re-snapshot)" : "");
 		break;
 	case ALERT_SLOT_INACTIVE:

@@ -9,7 +9,7 @@
  * A lost connection is retried at the next sample; failures are logged at most
  * once a minute.  Per sample:
  *
- *   1. one query: pg_current_wal_lsn() and the slot's row of pg_replication_slots
+ *   1. one query: pg_current_wal_lsn() (on a standby pg_last_wal_replay_lsn()) and the slot's row of pg_replication_slots
  *      (confirmed_flush_lsn, restart_lsn, wal_status, safe_wal_size, active) and
  *      max_slot_wal_keep_size; then pg_stat_replication for pgcdc's walsender (pid
  *      from stats) and pg_stat_replication_slots (PostgreSQL 14+);
@@ -406,21 +406,20 @@ read_sample(struct monitor *m, const struct stats_view *sv, struct mon_sample *s
             struct cdc_err *err)
 {
 	const char *pp[1] = { m->cfg->source.slot };
-	const char *sql13 =
-	    "SELECT pg_current_wal_lsn()::text, s.slot_name IS NOT NULL, "
-	    "s.confirmed_flush_lsn::text, s.restart_lsn::text, coalesce(s.wal_status, ''), "
-	    "s.safe_wal_size, coalesce(s.active, false), coalesce(s.active_pid, 0), "
-	    "pg_size_bytes(current_setting('max_slot_wal_keep_size')) "
-	    "FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots s ON s.slot_name = $1";
-	const char *sql12 =
-	    "SELECT pg_current_wal_lsn()::text, s.slot_name IS NOT NULL, "
-	    "s.confirmed_flush_lsn::text, s.restart_lsn::text, '', NULL::bigint, "
-	    "coalesce(s.active, false), coalesce(s.active_pid, 0), -1::bigint "
-	    "FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots s ON s.slot_name = $1";
+	char sql[1400];
 	struct cdc_err e2 = { 0 };
 	PGresult *res;
 
-	res = mon_query(m, "reading the slot", m->server_version >= 130000 ? sql13 : sql12, 1, pp, err);
+	/* columns a server lacks are NULL (pg_slots_sql); max_slot_wal_keep_size is 13+ */
+	snprintf(sql, sizeof(sql),
+	    "SELECT " PG_CURRENT_LSN "::text, s.slot_name IS NOT NULL, "
+	    "s.confirmed_flush_lsn::text, s.restart_lsn::text, coalesce(s.wal_status, ''), "
+	    "s.safe_wal_size, coalesce(s.active, false), coalesce(s.active_pid, 0), "
+	    "pg_size_bytes(current_setting('max_slot_wal_keep_size', true)), "
+	    "coalesce(s.invalidation_reason, '') "
+	    "FROM (SELECT 1) AS one LEFT JOIN %s s ON s.slot_name = $1",
+	    pg_slots_sql(m->server_version));
+	res = mon_query(m, "reading the slot", sql, 1, pp, err);
 	if (res == NULL)
 		return err->code;
 	if (PQntuples(res) != 1 || pg_parse_lsn(PQgetvalue(res, 0, 0), &s->current_lsn) != 0) {
@@ -438,6 +437,7 @@ read_sample(struct monitor *m, const struct stats_view *sv, struct mon_sample *s
 	s->active = PQgetvalue(res, 0, 6)[0] == 't';
 	s->active_pid = (int) num(res, 7);
 	s->max_slot_wal_keep_size = PQgetisnull(res, 0, 8) ? -1 : num(res, 8);
+	snprintf(s->invalidation_reason, sizeof(s->invalidation_reason), "%s", PQgetvalue(res, 0, 9));
 	PQclear(res);
 
 	if (s->has_confirmed)
@@ -558,7 +558,9 @@ evaluate(struct monitor *m, const struct mon_sample *s, bool ok, const struct st
 			struct alert_obs *w = &o[ALERT_WAL_STATUS];
 
 			w->known = true;
-			snprintf(w->text, sizeof(w->text), "%s", s->wal_status);
+			/* an invalidated slot: "lost: <the server's reason>" */
+			snprintf(w->text, sizeof(w->text), "%s%s%s", s->wal_status,
+			         s->invalidation_reason[0] ? ": " : "", s->invalidation_reason);
 			w->level = strcmp(s->wal_status, "extended") == 0 ? ALERT_WARNING :
 			           strcmp(s->wal_status, "unreserved") == 0 ||
 			           strcmp(s->wal_status, "lost") == 0 ? ALERT_CRITICAL : ALERT_OK;

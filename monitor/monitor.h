@@ -37,6 +37,7 @@ struct mon_sample {
 	double lag_seconds;
 	bool lag_seconds_lower_bound;     /* confirmed is older than the monitor's history */
 	char wal_status[16];              /* reserved | extended | unreserved | lost | "" */
+	char invalidation_reason[32];     /* the server's (wal_removed, idle_timeout, ...) | "" */
 	bool has_safe_wal_size;
 	int64_t safe_wal_size;
 	int64_t max_slot_wal_keep_size;   /* bytes; -1 = unlimited */

@@ -136,9 +136,11 @@ assert_defaults_except_sinks(const struct cfg *c)
 	assert_int_equal(c->source.tables.n, 0);
 	assert_int_equal(c->source.snapshot, CFG_SNAP_INITIAL);
 	assert_int_equal(c->source.snapshot_workers, 2);
-	assert_int_equal(c->source.protocol, 2);
+	assert_int_equal(c->source.protocol, 0);   /* auto */
 	assert_int_equal(c->source.status_interval_ms, 10000);
 	assert_int_equal(c->source.receive_timeout_ms, 60000);
+	assert_int_equal(c->source.failover, CFG_FAILOVER_AUTO);
+	assert_int_equal(c->source.on_gap, CFG_GAP_STOP);
 	assert_int_equal(c->source.heartbeat_interval_ms, 0);
 	assert_string_equal(c->source.state_dir, "/var/lib/pgcdc");
 	assert_int_equal(c->source.max_inflight, 64 * MB);
@@ -186,7 +188,7 @@ test_example_file(void **state)
 	static const char *const every_key[] = {
 		"conninfo", "slot", "publication", "create_publication", "tables", "snapshot",
 		"snapshot_workers", "protocol", "status_interval", "heartbeat_interval", "state_dir",
-		"receive_timeout",
+		"receive_timeout", "failover", "on_gap",
 		"max_inflight", "level", "format", "exclude_columns", "mask_columns",
 		"include_tables", "numeric", "unchanged_toast", "brokers", "topic_prefix",
 		"tombstones", "kafka.<property>", "directory", "compression", "rotate_rows",
@@ -882,7 +884,7 @@ test_malformed(void **state)
 		{ "[sink.parquet]\ncompression = gzip\n", "t.conf:2: sink.parquet.compression: ",
 		  "(use zstd, snappy or none)" },
 		/* integers */
-		{ "[sink.stdout]\n[source]\nprotocol = two\n", "t.conf:3: source.protocol: ",
+		{ "[sink.stdout]\n[source]\nsnapshot_workers = two\n", "t.conf:3: source.snapshot_workers: ",
 		  "\"two\" is not an integer" },
 		{ "[sink.stdout]\n[source]\nsnapshot_workers = 99999999999\n",
 		  "t.conf:3: source.snapshot_workers: ", "out of range" },
@@ -965,7 +967,15 @@ test_malformed(void **state)
 		  "t.conf:3: sink.kafka.kafka.enable.idempotence: ", "idempotent producer" },
 		/* protocol / workers ranges */
 		{ "[sink.stdout]\n[source]\nprotocol = 3\n", "t.conf:3: source.protocol: ",
-		  "\"3\" is not a pgoutput protocol version pgcdc speaks (use 1 or 2)" },
+		  "(use auto, 1 or 2)" },
+		{ "[sink.stdout]\n[source]\nprotocol = two\n", "t.conf:3: source.protocol: ",
+		  "(use auto, 1 or 2)" },
+		{ "[sink.stdout]\n[source]\nfailover = yes\n", "t.conf:3: source.failover: ",
+		  "(use auto, on or off)" },
+		{ "[sink.stdout]\n[source]\non_gap = ignore\n", "t.conf:3: source.on_gap: ",
+		  "(use stop or backfill)" },
+		{ "[sink.stdout]\n[source]\non_gap = backfill\n", "t.conf:3: source.on_gap: ",
+		  "backfill needs the online backfill" },
 		{ "[sink.stdout]\n[source]\nsnapshot_workers = 0\n", "t.conf:3: source.snapshot_workers: ",
 		  "\"0\" is out of range (1 .. 64)" },
 		{ "[sink.stdout]\n[source]\nsnapshot_workers = 65\n", "t.conf:3: source.snapshot_workers: ",
