@@ -39,7 +39,7 @@ CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter $(SAN
 LDFLAGS   += $(SANFLAGS)
 LDLIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
-LIB_SRC   := $(wildcard decoder/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c)) \
+LIB_SRC   := $(wildcard common/*.c) $(wildcard decoder/*.c) $(filter-out agent/main.c,$(wildcard agent/*.c)) \
 	         $(wildcard sinks/*.c) $(wildcard sinks/parquet/*.c) $(wildcard monitor/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # protobuf-c code generated from decoder/pgcdc.proto (the Kafka protobuf format)
@@ -153,10 +153,10 @@ deb:
 
 # libFuzzer targets (clang, ASan+UBSan); `make check-fuzz FUZZ_SECONDS=60` runs each
 FUZZ_CC   ?= clang
-FUZZ_SRC  := decoder/err.c decoder/pgoutput.c decoder/decode.c decoder/relcache.c \
+FUZZ_SRC  := common/err.c common/lsn.c decoder/pgoutput.c decoder/decode.c decoder/relcache.c \
              decoder/types.c decoder/json.c decoder/copytext.c agent/config.c
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard decoder/*.h agent/config.h)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard common/*.h decoder/*.h agent/config.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) -lm

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include "log.h"
+#include "../common/log.h"
 #include "pg.h"
 #include "../monitor/monitor.h"
 #include "../sinks/sink.h"

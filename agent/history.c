@@ -163,7 +163,7 @@ parse(struct hist *h, json_t *root)
 		size_t j;
 
 		if (json_array_size(v) != 3 || !json_is_integer(json_array_get(v, 0)) || lsn == NULL ||
-		    pg_parse_lsn(lsn, &from) != 0 || !json_is_array(cols) ||
+		    cdc_lsn_parse(lsn, &from) != 0 || !json_is_array(cols) ||
 		    json_array_size(cols) > PGO_MAX_COLS)
 			return -1;
 		json_array_foreach(cols, j, c) {

@@ -9,7 +9,7 @@
 
 #include "admin.h"
 #include "config.h"
-#include "log.h"
+#include "../common/log.h"
 #include "pg.h"
 #include "snapshot.h"
 #include "stream.h"
@@ -111,7 +111,7 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--accept-gap") == 0) {
 			sopts.accept_gap = true;
 		} else if (strcmp(a, "--endpos") == 0) {
-			if (++i == argc || pg_parse_lsn(argv[i], &sopts.endpos) != 0) {
+			if (++i == argc || cdc_lsn_parse(argv[i], &sopts.endpos) != 0) {
 				fprintf(stderr, "pgcdc: --endpos needs an LSN like 0/16B3748\n");
 				goto out;
 			}

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "log.h"
+#include "../common/log.h"
 #include "pg.h"
 #include "history.h"
 
@@ -137,18 +137,6 @@ pg_query(PGconn *conn, const char *what, const char *sql, int nparams,
 	}
 	PQclear(res);
 	return NULL;
-}
-
-int
-pg_parse_lsn(const char *s, cdc_lsn *out)
-{
-	unsigned hi, lo;
-	char extra;
-
-	if (s == NULL || sscanf(s, "%X/%X%c", &hi, &lo, &extra) != 2)
-		return -1;
-	*out = ((cdc_lsn) hi << 32) | lo;
-	return 0;
 }
 
 const char *
@@ -283,8 +271,8 @@ pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err
 		snprintf(out->slot_type, sizeof(out->slot_type), "%s", PQgetvalue(res, 0, 2));
 		out->active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 		out->active_pid = atoi(PQgetvalue(res, 0, 4));
-		pg_parse_lsn(PQgetvalue(res, 0, 5), &out->confirmed_flush);
-		pg_parse_lsn(PQgetvalue(res, 0, 6), &out->restart_lsn);
+		cdc_lsn_parse(PQgetvalue(res, 0, 5), &out->confirmed_flush);
+		cdc_lsn_parse(PQgetvalue(res, 0, 6), &out->restart_lsn);
 		snprintf(out->wal_status, sizeof(out->wal_status), "%s", PQgetvalue(res, 0, 7));
 		if (PQgetvalue(res, 0, 8)[0] != '\0')
 			out->safe_wal_size = atoll(PQgetvalue(res, 0, 8));

@@ -34,9 +34,6 @@ const char *pg_describe(PGconn *conn, char *buf, size_t cap);
 PGresult *pg_query(PGconn *conn, const char *what, const char *sql, int nparams,
                    const char *const *params, struct cdc_err *err);
 
-/* Parse "X/Y" into an LSN; returns 0 or -1. */
-int pg_parse_lsn(const char *s, cdc_lsn *out);
-
 /*
  * PostgreSQL versions (SPEC §9).  pg_replication_slots grew columns over the
  * versions; PG_SLOTS is a derived table with the same columns on every server, NULL

@@ -22,12 +22,12 @@
 
 #include "filter.h"
 #include "snapshot.h"
-#include "log.h"
+#include "../common/log.h"
 #include "pg.h"
 #include "../decoder/copytext.h"
 #include "../decoder/relcache.h"
 #include "../sinks/sink.h"
-#include "clock.h"
+#include "../common/clock.h"
 
 #define CHUNK_ROWS 100000
 #define PROGRESS_MS 5000
@@ -683,7 +683,7 @@ snapshot_oneoff(const struct cfg *cfg, char *const *tables, int ntables,
 		goto out;
 	}
 	o.snapshot_name = PQgetvalue(res, 0, 0);
-	pg_parse_lsn(PQgetvalue(res, 0, 1), &o.lsn);
+	cdc_lsn_parse(PQgetvalue(res, 0, 1), &o.lsn);
 	clock_gettime(CLOCK_REALTIME, &now);
 	o.ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	{

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "stream.h"
-#include "log.h"
+#include "../common/log.h"
 #include "pg.h"
 #include "pipeline.h"
 #include "filter.h"
@@ -33,7 +33,7 @@
 #include "stats.h"
 #include "../decoder/decode.h"
 #include "../sinks/sink.h"
-#include "clock.h"
+#include "../common/clock.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -147,7 +147,7 @@ state_read(const struct agent *a, cdc_lsn *out, struct cdc_err *err)
 	}
 	fclose(f);
 	line[strcspn(line, "\n")] = '\0';
-	if (pg_parse_lsn(line, &lsn) != 0 || lsn == 0)
+	if (cdc_lsn_parse(line, &lsn) != 0 || lsn == 0)
 		return cdc_errf(err, CDC_ERR_FATAL, "state file %s holds \"%.40s\", not a position "
 		                "(X/X): it records the position pgcdc delivered; restore it, or remove it "
 		                "only if the slot and every sink are to start over", path, line);
@@ -743,7 +743,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 	res = pg_query(a->repl, "creating the replication slot", sql, 0, NULL, err);
 	if (res == NULL)
 		return err->code;
-	if (PQntuples(res) != 1 || pg_parse_lsn(PQgetvalue(res, 0, 1), start) != 0) {
+	if (PQntuples(res) != 1 || cdc_lsn_parse(PQgetvalue(res, 0, 1), start) != 0) {
 		PQclear(res);
 		return cdc_errf(err, CDC_ERR_PROTO, "CREATE_REPLICATION_SLOT returned an unexpected result");
 	}
@@ -817,7 +817,7 @@ identify(struct agent *a, struct cdc_err *err)
 	snprintf(a->dbname, sizeof(a->dbname), "%s", PQgetvalue(res, 0, 3));
 	snprintf(a->sysid, sizeof(a->sysid), "%s", PQgetvalue(res, 0, 0));
 	a->timeline = (unsigned) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-	if (pg_parse_lsn(PQgetvalue(res, 0, 2), &a->server_wal_end) != 0) {
+	if (cdc_lsn_parse(PQgetvalue(res, 0, 2), &a->server_wal_end) != 0) {
 		PQclear(res);
 		return cdc_errf(err, CDC_ERR_PROTO, "IDENTIFY_SYSTEM returned an unexpected xlogpos");
 	}

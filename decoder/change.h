@@ -13,33 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef uint64_t cdc_lsn;
-
-/* LSNs print as %X/%X through this pair, like PostgreSQL's LSN_FORMAT_ARGS. */
-#define CDC_LSN_FMT "%X/%X"
-#define CDC_LSN_ARGS(lsn) ((unsigned) ((uint64_t) (lsn) >> 32)), ((unsigned) (lsn))
-
-/* Error carrier: the first error wins (curl's failf). */
-enum cdc_errcode {
-	CDC_OK = 0,
-	CDC_ERR_PROTO = -1,   /* malformed or unexpected protocol data */
-	CDC_ERR_NOMEM = -2,
-	CDC_ERR_IO = -3,
-	CDC_ERR_CONFIG = -4,
-	CDC_ERR_CONN = -5,    /* connection-level problem, retryable */
-	CDC_ERR_FATAL = -6,   /* not retryable: stop the agent */
-	CDC_ERR_AGAIN = -7,   /* temporary: backpressure, try later */
-};
-
-struct cdc_err {
-	int code;             /* enum cdc_errcode; 0 while no error */
-	char msg[512];
-};
-
-/* Record the first error; later calls are ignored.  Returns code. */
-int cdc_errf(struct cdc_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void cdc_err_clear(struct cdc_err *err);
+#include "../common/err.h"
+#include "../common/lsn.h"
 
 /* PostgreSQL epoch (2000-01-01) to Unix epoch, in microseconds. */
 #define CDC_PG_EPOCH_OFFSET_US INT64_C(946684800000000)

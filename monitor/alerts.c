@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "alerts.h"
-#include "../agent/log.h"
+#include "../common/log.h"
 #include "../decoder/json.h"
-#include "../agent/clock.h"
+#include "../common/clock.h"
 
 #define HOOK_QUEUE 32
 

@@ -19,7 +19,7 @@
 #include <microhttpd.h>
 
 #include "metrics.h"
-#include "../agent/log.h"
+#include "../common/log.h"
 
 struct metrics {
 	struct MHD_Daemon *d;

@@ -47,9 +47,9 @@
 #include "monitor.h"
 #include "lag.h"
 #include "metrics.h"
-#include "../agent/log.h"
+#include "../common/log.h"
 #include "../agent/pg.h"
-#include "../agent/clock.h"
+#include "../common/clock.h"
 
 #define MON_CONNECT_TIMEOUT_MS 10000
 #define MON_QUERY_TIMEOUT_MS 10000
@@ -422,15 +422,15 @@ read_sample(struct monitor *m, const struct stats_view *sv, struct mon_sample *s
 	res = mon_query(m, "reading the slot", sql, 1, pp, err);
 	if (res == NULL)
 		return err->code;
-	if (PQntuples(res) != 1 || pg_parse_lsn(PQgetvalue(res, 0, 0), &s->current_lsn) != 0) {
+	if (PQntuples(res) != 1 || cdc_lsn_parse(PQgetvalue(res, 0, 0), &s->current_lsn) != 0) {
 		PQclear(res);
 		return cdc_errf(err, CDC_ERR_FATAL, "reading the slot: unexpected result");
 	}
 	s->slot_exists = PQgetvalue(res, 0, 1)[0] == 't';
 	s->has_confirmed = !PQgetisnull(res, 0, 2) &&
-	                   pg_parse_lsn(PQgetvalue(res, 0, 2), &s->confirmed_flush_lsn) == 0;
+	                   cdc_lsn_parse(PQgetvalue(res, 0, 2), &s->confirmed_flush_lsn) == 0;
 	s->has_restart = !PQgetisnull(res, 0, 3) &&
-	                 pg_parse_lsn(PQgetvalue(res, 0, 3), &s->restart_lsn) == 0;
+	                 cdc_lsn_parse(PQgetvalue(res, 0, 3), &s->restart_lsn) == 0;
 	snprintf(s->wal_status, sizeof(s->wal_status), "%s", PQgetvalue(res, 0, 4));
 	s->has_safe_wal_size = !PQgetisnull(res, 0, 5);
 	s->safe_wal_size = num(res, 5);
@@ -791,7 +791,7 @@ restore_history(struct monitor *m)
 		cdc_lsn lsn;
 
 		if (json_array_size(e) == 3 && json_is_string(json_array_get(e, 0)) &&
-		    pg_parse_lsn(json_string_value(json_array_get(e, 0)), &lsn) == 0)
+		    cdc_lsn_parse(json_string_value(json_array_get(e, 0)), &lsn) == 0)
 			mon_lag_restore(m->lag, lsn, json_integer_value(json_array_get(e, 1)),
 			                json_integer_value(json_array_get(e, 2)));
 	}

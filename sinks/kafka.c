@@ -49,11 +49,11 @@
 
 #include "sink.h"
 #include "../agent/config.h"
-#include "../agent/log.h"
+#include "../common/log.h"
 #include "../decoder/json.h"
 #include "../decoder/proto.h"
 #include "decoder/pgcdc.pb-c.h"
-#include "../agent/clock.h"
+#include "../common/clock.h"
 
 #define KAFKA_TOPIC_MAX 249            /* Kafka's limit on topic name length */
 #define KAFKA_POLL_EVERY 1000          /* serve delivery reports every this many messages */

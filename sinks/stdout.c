@@ -15,7 +15,7 @@
 #include "sink.h"
 #include "../agent/config.h"
 #include "../decoder/json.h"
-#include "../agent/clock.h"
+#include "../common/clock.h"
 
 #define STDOUT_CHUNK (64 * 1024)
 

@@ -81,11 +81,11 @@
 
 #include "../sink.h"
 #include "../../agent/config.h"
-#include "../../agent/log.h"
+#include "../../common/log.h"
 #include "convert.h"
 #include "encoding.h"
 #include "writer.h"
-#include "../../agent/clock.h"
+#include "../../common/clock.h"
 
 #define RG_BYTES (32 << 20)      /* a buffered row group is written at this size */
 #define RETRY_MS 1000            /* between retries while the disk is full */

@@ -21,7 +21,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "agent/config.h"
-#include "agent/log.h"
+#include "common/log.h"
 #include "decoder/change.h"
 #include "sinks/sink.h"
 

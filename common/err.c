@@ -1,10 +1,10 @@
 /*
- * err.c — the cdc_err error carrier: first error wins.
+ * err.c — the cdc_err error carrier: first error wins (see err.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "change.h"
+#include "err.h"
 
 int
 cdc_errf(struct cdc_err *err, int code, const char *fmt, ...)
