@@ -78,14 +78,19 @@ check_value(struct report *r, PGconn *conn, const char *what, const char *sql, i
 static void
 check_sinks(const struct cfg *cfg, PGconn *aux, struct report *r)
 {
-	struct sink_env env = { .cfg = cfg, .dbname = aux ? PQdb(aux) : "" };
+	struct sink_sections secs;
+	struct sink_env env;
 
+	cfg_sinks(cfg, &secs, &env);
+	env.types = NULL;
+	env.dbname = aux ? PQdb(aux) : "";
 	for (int i = 0; sink_registry[i] != NULL; i++) {
 		const struct sink_ops *ops = sink_registry[i];
 		struct cdc_err err = { 0 };
 		char info[512] = "";
 
-		if (!ops->enabled(cfg))
+		env.section = sink_section(&secs, ops);
+		if (env.section == NULL || !ops->enabled(env.section))
 			continue;
 		if (ops->probe == NULL)
 			finding(r, "ok", "sink %s", ops->name);

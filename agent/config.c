@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "../sinks/sink.h"
 
 /* Caps: a configuration file is small; anything bigger is a mistake. */
 #define CFG_MAX_FILE_BYTES (4 * 1024 * 1024)
@@ -2038,4 +2039,30 @@ cfg_conninfo_redacted(const char *conninfo)
 	else
 		redact_kv(&b, conninfo);
 	return sb_take(&b);
+}
+
+void
+cfg_sinks(const struct cfg *c, struct sink_sections *secs, struct sink_env *env)
+{
+	secs->stdout_sink = &c->stdout_sink;
+	secs->null_sink = &c->null_sink;
+	secs->kafka = &c->kafka;
+	secs->parquet = &c->parquet;
+	env->section = NULL;
+	env->format = &c->format;
+	env->source_name = c->kafka.topic_prefix;
+	env->cfg_path = c->path;
+}
+
+void
+cfg_sink_env(const struct cfg *c, const struct sink_ops *ops, struct sink_env *env)
+{
+	struct sink_sections secs;
+	const struct cdc_types *types = env->types;
+	const char *dbname = env->dbname;
+
+	cfg_sinks(c, &secs, env);
+	env->section = sink_section(&secs, ops);
+	env->types = types;
+	env->dbname = dbname;
 }

@@ -13,6 +13,9 @@
  * is enabled iff its section appears (in the file or through any --set key of it)
  * and enabled is not off.
  *
+ * The sections sinks read are typed in sinks/sink_config.h and embedded here;
+ * cfg_sinks hands each sink its own (sinks never include this header).
+ *
  * Owning thread: built by main before any thread starts; read-only afterwards.
  */
 #ifndef PGCDC_CONFIG_H
@@ -23,6 +26,7 @@
 #include <stdint.h>
 
 #include "../decoder/change.h"
+#include "../sinks/sink_config.h"
 
 #define CFG_DEFAULT_PATH "/etc/pgcdc/agent.conf"
 
@@ -30,8 +34,6 @@ enum cfg_create_pub { CFG_PUB_OFF = 0, CFG_PUB_ALL, CFG_PUB_TABLES };
 enum cfg_snapshot { CFG_SNAP_INITIAL = 0, CFG_SNAP_NEVER, CFG_SNAP_ALWAYS };
 enum cfg_log_level { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARNING, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_TEXT = 0, CFG_LOG_JSON };
-enum cfg_kafka_format { CFG_KAFKA_JSON = 0, CFG_KAFKA_PROTOBUF };
-enum cfg_compression { CFG_COMP_ZSTD = 0, CFG_COMP_SNAPPY, CFG_COMP_NONE };
 enum cfg_failover { CFG_FAILOVER_AUTO = 0, CFG_FAILOVER_ON, CFG_FAILOVER_OFF };
 enum cfg_on_gap { CFG_GAP_STOP = 0, CFG_GAP_BACKFILL };
 
@@ -40,13 +42,6 @@ enum cfg_on_gap { CFG_GAP_STOP = 0, CFG_GAP_BACKFILL };
 struct cfg_list {
 	int n;
 	char **items;
-};
-
-/* One `kafka.<property> = value` passthrough. */
-struct cfg_kv {
-	char *key;            /* librdkafka property name, without the "kafka." prefix */
-	char *value;
-	int line;             /* where it was set, for error messages; 0 = --set */
 };
 
 /* Durations are milliseconds, sizes bytes, percentages a ratio 0.0 .. 1.0. */
@@ -82,40 +77,12 @@ struct cfg {
 		struct cfg_list include_tables;    /* schema.table */
 	} filter;
 
-	struct {
-		bool numeric_as_number;            /* numeric = number */
-		bool omit_unchanged_toast;         /* unchanged_toast = omit */
-	} format;
-
-	struct {
-		bool enabled;                      /* [sink.kafka] present, enabled != off */
-		char *brokers;
-		char *topic_prefix;
-		enum cfg_kafka_format format;
-		bool tombstones;
-		int nprops;
-		struct cfg_kv *props;              /* kafka.<property> passthrough, in file order */
-	} kafka;
-
-	struct {
-		bool enabled;                      /* [sink.parquet] present, enabled != off */
-		char *directory;
-		enum cfg_compression compression;
-		int64_t rotate_rows;
-		int64_t rotate_bytes;
-		int64_t rotate_interval_ms;
-		int64_t row_group_rows;
-	} parquet;
-
-	struct {
-		bool enabled;                      /* [sink.stdout] present, enabled != off */
-	} stdout_sink;
-
-	struct {
-		bool enabled;                      /* [sink.null] present (a pgcdc extension):
-		                                    * encode every record, then discard it
-		                                    * (benchmarks, dry runs) */
-	} null_sink;
+	/* what sinks see (sinks/sink_config.h); cfg_sinks hands each its own section */
+	struct sink_format_cfg format;
+	struct sink_kafka_cfg kafka;
+	struct sink_parquet_cfg parquet;
+	struct sink_enabled_cfg stdout_sink;
+	struct sink_enabled_cfg null_sink;
 
 	struct {
 		int64_t interval_ms;
@@ -130,6 +97,16 @@ struct cfg {
 		char *metrics_listen;              /* "" = off */
 	} monitor;
 };
+
+/* The sinks' view of c (sinks/sink.h): every sink's section, and in *env the
+ * parts of a struct sink_env the configuration gives ([format], the records'
+ * source.name, the file name for messages). */
+struct sink_env;
+void cfg_sinks(const struct cfg *c, struct sink_sections *secs, struct sink_env *env);
+/* The same for one sink (tests, tools): *env gets its section too; types and dbname
+ * are left as they are. */
+struct sink_ops;
+void cfg_sink_env(const struct cfg *c, const struct sink_ops *ops, struct sink_env *env);
 
 /* Parse path (NULL = CFG_DEFAULT_PATH) then apply overrides ("section.key=value",
  * noverrides of them, borrowed; the value is read like a file value without

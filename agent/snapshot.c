@@ -687,9 +687,13 @@ snapshot_oneoff(const struct cfg *cfg, char *const *tables, int ntables,
 	clock_gettime(CLOCK_REALTIME, &now);
 	o.ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	{
-		struct sink_env env = { .cfg = cfg, .types = types, .dbname = PQdb(conn) };
+		struct sink_sections secs;
+		struct sink_env env;
 
-		if (sinks_open(&env, sinks, 8, &nsinks, &err) != 0) {
+		cfg_sinks(cfg, &secs, &env);
+		env.types = types;
+		env.dbname = PQdb(conn);
+		if (sinks_open(&secs, &env, sinks, 8, &nsinks, &err) != 0) {
 			log_error("snapshot", "%s", err.msg);
 			goto out;
 		}

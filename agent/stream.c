@@ -871,9 +871,15 @@ start_replication(struct agent *a, cdc_lsn start, struct cdc_err *err)
 static int
 open_sinks(struct agent *a, struct cdc_err *err)
 {
-	struct sink_env env = { .cfg = a->cfg, .types = a->types, .dbname = a->dbname };
-	int rc = sinks_open(&env, a->sinks, (int) (sizeof(a->sinks) / sizeof(a->sinks[0])),
-	                    &a->nsinks, err);
+	struct sink_sections secs;
+	struct sink_env env;
+	int rc;
+
+	cfg_sinks(a->cfg, &secs, &env);
+	env.types = a->types;
+	env.dbname = a->dbname;
+	rc = sinks_open(&secs, &env, a->sinks, (int) (sizeof(a->sinks) / sizeof(a->sinks[0])),
+	                &a->nsinks, err);
 
 	if (rc != 0)
 		return rc;

@@ -5,6 +5,7 @@
  * wall_ms: CLOCK_REALTIME in milliseconds since the epoch, for timestamps that
  * leave the process.  It is the precise clock on purpose: the coarse one lags by
  * up to a tick, which could stamp a record as produced before its own commit.
+ * Part of common/: depends on nothing else of pgcdc's.
  */
 #ifndef PGCDC_CLOCK_H
 #define PGCDC_CLOCK_H

@@ -5,6 +5,7 @@
  * The macros test the level before evaluating their arguments; each line is one
  * write(2), so lines from different threads never interleave.
  * Never pass secrets: log conninfo only through cfg_conninfo_redacted.
+ * Part of common/: depends on nothing else of pgcdc's.
  */
 #ifndef PGCDC_LOG_H
 #define PGCDC_LOG_H

@@ -48,7 +48,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include "sink.h"
-#include "../agent/config.h"
 #include "../common/log.h"
 #include "../decoder/json.h"
 #include "../decoder/proto.h"
@@ -249,10 +248,10 @@ error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 
 /* "agent.conf:12: sink.kafka.kafka.X" or "--set: sink.kafka.kafka.X" */
 static void
-prop_where(const struct cfg *cfg, const struct cfg_kv *kv, char *buf, size_t cap)
+prop_where(const char *path, const struct cfg_kv *kv, char *buf, size_t cap)
 {
 	if (kv->line > 0)
-		bfmt(buf, cap, "%s:%d: sink.kafka.kafka.%s", cfg->path ? cfg->path : "config",
+		bfmt(buf, cap, "%s:%d: sink.kafka.kafka.%s", path ? path : "config",
 		         kv->line, kv->key);
 	else
 		bfmt(buf, cap, "--set: sink.kafka.kafka.%s", kv->key);
@@ -269,24 +268,24 @@ conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, struct cdc_e
 }
 
 static bool
-user_sets(const struct cfg *cfg, const char *key)
+user_sets(const struct sink_kafka_cfg *cfg, const char *key)
 {
-	for (int i = 0; i < cfg->kafka.nprops; i++)
-		if (strcmp(cfg->kafka.props[i].key, key) == 0)
+	for (int i = 0; i < cfg->nprops; i++)
+		if (strcmp(cfg->props[i].key, key) == 0)
 			return true;
 	return false;
 }
 
 /* Collect the secret values to scrub from librdkafka's log lines. */
 static int
-ctx_init(struct kafka_ctx *ctx, const struct cfg *cfg, struct cdc_err *err)
+ctx_init(struct kafka_ctx *ctx, const struct sink_kafka_cfg *cfg, struct cdc_err *err)
 {
 	ctx->nsecrets = 0;
-	ctx->secrets = calloc((size_t) cfg->kafka.nprops + 1, sizeof(char *));
+	ctx->secrets = calloc((size_t) cfg->nprops + 1, sizeof(char *));
 	if (ctx->secrets == NULL)
 		return cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
-	for (int i = 0; i < cfg->kafka.nprops; i++) {
-		const struct cfg_kv *kv = &cfg->kafka.props[i];
+	for (int i = 0; i < cfg->nprops; i++) {
+		const struct cfg_kv *kv = &cfg->props[i];
 
 		if (!prop_is_secret(kv->key) || kv->value == NULL || strlen(kv->value) < KAFKA_SECRET_MIN)
 			continue;
@@ -311,7 +310,8 @@ ctx_free(struct kafka_ctx *ctx)
  * order, then what the delivery guarantee needs (not overridable).  Returns owned
  * conf or NULL with err set (CDC_ERR_CONFIG naming the property). */
 static rd_kafka_conf_t *
-build_conf(const struct cfg *cfg, struct kafka_ctx *ctx, struct cdc_err *err)
+build_conf(const struct sink_kafka_cfg *cfg, const char *path, struct kafka_ctx *ctx,
+           struct cdc_err *err)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char errstr[512], where[300];
@@ -326,15 +326,15 @@ build_conf(const struct cfg *cfg, struct kafka_ctx *ctx, struct cdc_err *err)
 	    /* infinite: an outage is backpressure, never a dropped record */
 	    conf_set(conf, "message.timeout.ms", "0", err) != 0)
 		goto fail;
-	for (int i = 0; i < cfg->kafka.nprops; i++) {
-		const struct cfg_kv *kv = &cfg->kafka.props[i];
+	for (int i = 0; i < cfg->nprops; i++) {
+		const struct cfg_kv *kv = &cfg->props[i];
 		rd_kafka_conf_res_t res;
 
 		res = rd_kafka_conf_set(conf, kv->key, kv->value != NULL ? kv->value : "", errstr,
 		                        sizeof(errstr));
 		if (res == RD_KAFKA_CONF_OK)
 			continue;
-		prop_where(cfg, kv, where, sizeof(where));
+		prop_where(path, kv, where, sizeof(where));
 		if (res == RD_KAFKA_CONF_UNKNOWN)
 			cdc_errf(err, CDC_ERR_CONFIG, "%s: librdkafka %s has no property \"%s\" (see "
 			         "librdkafka's CONFIGURATION.md)", where, rd_kafka_version_str(), kv->key);
@@ -344,7 +344,7 @@ build_conf(const struct cfg *cfg, struct kafka_ctx *ctx, struct cdc_err *err)
 			cdc_errf(err, CDC_ERR_CONFIG, "%s: librdkafka rejects it: %s", where, errstr);
 		goto fail;
 	}
-	if (conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err) != 0 ||
+	if (conf_set(conf, "bootstrap.servers", cfg->brokers, err) != 0 ||
 	    conf_set(conf, "enable.idempotence", "true", err) != 0 ||
 	    conf_set(conf, "acks", "all", err) != 0)
 		goto fail;
@@ -694,7 +694,7 @@ kafka_close(struct sink *base)
 static struct sink *
 kafka_open(const struct sink_env *env, struct cdc_err *err)
 {
-	const struct cfg *cfg = env->cfg;
+	const struct sink_kafka_cfg *cfg = env->section;
 	struct kafka_sink *s = calloc(1, sizeof(*s));
 	rd_kafka_conf_t *conf;
 
@@ -704,8 +704,8 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 	}
 	s->base.ops = &sink_kafka_ops;
 	s->types = env->types;
-	s->tombstones = cfg->kafka.tombstones;
-	s->prefix = strdup(cfg->kafka.topic_prefix);
+	s->tombstones = cfg->tombstones;
+	s->prefix = strdup(cfg->topic_prefix);
 	sink_json_opts(env, &s->jopts);
 	jbuf_init(&s->key);
 	jbuf_init(&s->val);
@@ -715,13 +715,13 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 		cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
 		goto fail;
 	}
-	if (cfg->kafka.format == CFG_KAFKA_PROTOBUF && (s->penc = proto_enc_new()) == NULL) {
+	if (cfg->format == CFG_KAFKA_PROTOBUF && (s->penc = proto_enc_new()) == NULL) {
 		cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
 		goto fail;
 	}
 	if (ctx_init(&s->ctx, cfg, err) != 0)
 		goto fail;
-	if ((conf = build_conf(cfg, &s->ctx, err)) == NULL)
+	if ((conf = build_conf(cfg, env->cfg_path, &s->ctx, err)) == NULL)
 		goto fail;
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	if ((s->rk = new_producer(conf, &s->ctx, err)) == NULL)
@@ -730,7 +730,7 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 		log_warning("kafka", "kafka.message.timeout.ms is set: a record the brokers do not "
 		            "confirm in time stops the agent instead of waiting for them");
 	log_info("kafka", "producing to %s: topics %s.<schema>.<table>, %s values, tombstones %s "
-	         "(librdkafka %s, idempotent, acks=all)", cfg->kafka.brokers, s->prefix,
+	         "(librdkafka %s, idempotent, acks=all)", cfg->brokers, s->prefix,
 	         s->penc != NULL ? "protobuf (pgcdc.v1.Change)" : "JSON",
 	         s->tombstones ? "on" : "off", rd_kafka_version_str());
 	return &s->base;
@@ -958,9 +958,9 @@ kafka_flush(struct sink *base, int timeout_ms, struct cdc_err *err)
 }
 
 static bool
-kafka_enabled(const struct cfg *cfg)
+kafka_enabled(const void *section)
 {
-	return cfg->kafka.enabled;
+	return ((const struct sink_kafka_cfg *) section)->enabled;
 }
 
 /* `pgcdc check`: the configuration is accepted, the brokers answer a metadata
@@ -968,18 +968,18 @@ kafka_enabled(const struct cfg *cfg)
 static int
 kafka_probe(const struct sink_env *env, char *info, size_t cap, struct cdc_err *err)
 {
-	const struct cfg *cfg = env->cfg;
+	const struct sink_kafka_cfg *cfg = env->section;
 	struct kafka_ctx ctx = { .sink = NULL, .quiet = true };
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_conf_t *conf;
 	rd_kafka_resp_err_t e;
 	rd_kafka_t *rk = NULL;
-	size_t plen = strlen(cfg->kafka.topic_prefix), o;
+	size_t plen = strlen(cfg->topic_prefix), o;
 	int ntopics = 0, shown = 0, rc = 0;
 
 	if ((rc = ctx_init(&ctx, cfg, err)) != 0)
 		goto out;
-	if ((conf = build_conf(cfg, &ctx, err)) == NULL) {
+	if ((conf = build_conf(cfg, env->cfg_path, &ctx, err)) == NULL) {
 		rc = err->code;
 		goto out;
 	}
@@ -991,16 +991,16 @@ kafka_probe(const struct sink_env *env, char *info, size_t cap, struct cdc_err *
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		md = NULL;
 		rc = cdc_errf(err, CDC_ERR_CONN, "brokers %s did not answer a metadata request within "
-		              "%d s: %s (%s)", cfg->kafka.brokers, KAFKA_PROBE_TIMEOUT_MS / 1000,
+		              "%d s: %s (%s)", cfg->brokers, KAFKA_PROBE_TIMEOUT_MS / 1000,
 		              rd_kafka_err2str(e), rd_kafka_err2name(e));
 		goto out;
 	}
 	o = (size_t) snprintf(info, cap, "%d broker%s reachable via %s, ", md->broker_cnt,
-	                      md->broker_cnt == 1 ? "" : "s", cfg->kafka.brokers);
+	                      md->broker_cnt == 1 ? "" : "s", cfg->brokers);
 	for (int i = 0; i < md->topic_cnt; i++) {
 		const char *name = md->topics[i].topic;
 
-		if (strncmp(name, cfg->kafka.topic_prefix, plen) != 0 || name[plen] != '.')
+		if (strncmp(name, cfg->topic_prefix, plen) != 0 || name[plen] != '.')
 			continue;
 		if (ntopics++ == 0 && o < cap)
 			o += (size_t) snprintf(info + o, cap - o, "topics:");
@@ -1014,7 +1014,7 @@ kafka_probe(const struct sink_env *env, char *info, size_t cap, struct cdc_err *
 	}
 	if (ntopics == 0 && o < cap)
 		snprintf(info + o, cap - o, "no topic %s.* yet (created on the first record where "
-		         "the brokers auto-create topics)", cfg->kafka.topic_prefix);
+		         "the brokers auto-create topics)", cfg->topic_prefix);
 	else if (shown < ntopics && o < cap)
 		snprintf(info + o, cap - o, " and %d more", ntopics - shown);
 out:
@@ -1028,6 +1028,7 @@ out:
 
 const struct sink_ops sink_kafka_ops = {
 	.name = "kafka",
+	.section = offsetof(struct sink_sections, kafka),
 	.enabled = kafka_enabled,
 	.open = kafka_open,
 	.begin = kafka_begin,

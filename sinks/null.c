@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "sink.h"
-#include "../agent/config.h"
 #include "../decoder/json.h"
 
 struct null_sink {
@@ -19,9 +18,9 @@ struct null_sink {
 };
 
 static bool
-null_enabled(const struct cfg *cfg)
+null_enabled(const void *section)
 {
-	return cfg->null_sink.enabled;
+	return ((const struct sink_enabled_cfg *) section)->enabled;
 }
 
 static struct sink *
@@ -100,6 +99,7 @@ null_close(struct sink *base)
 
 const struct sink_ops sink_null_ops = {
 	.name = "null",
+	.section = offsetof(struct sink_sections, null_sink),
 	.enabled = null_enabled,
 	.open = null_open,
 	.begin = null_begin,

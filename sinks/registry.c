@@ -4,7 +4,6 @@
 #include <stddef.h>
 
 #include "sink.h"
-#include "../agent/config.h"
 #include "../decoder/json.h"
 
 const struct sink_ops *const sink_registry[] = {
@@ -16,20 +15,23 @@ const struct sink_ops *const sink_registry[] = {
 };
 
 int
-sinks_open(const struct sink_env *env, struct sink **out, int max, int *n, struct cdc_err *err)
+sinks_open(const struct sink_sections *secs, const struct sink_env *base, struct sink **out,
+           int max, int *n, struct cdc_err *err)
 {
 	*n = 0;
 	for (int i = 0; sink_registry[i] != NULL; i++) {
 		const struct sink_ops *ops = sink_registry[i];
+		struct sink_env env = *base;
 		struct sink *s;
 
-		if (!ops->enabled(env->cfg))
+		env.section = sink_section(secs, ops);
+		if (env.section == NULL || !ops->enabled(env.section))
 			continue;
 		if (*n == max) {
 			sinks_close(out, *n);
 			return cdc_errf(err, CDC_ERR_FATAL, "too many sinks enabled");
 		}
-		if ((s = ops->open(env, err)) == NULL) {
+		if ((s = ops->open(&env, err)) == NULL) {
 			sinks_close(out, *n);
 			*n = 0;
 			return err->code ? err->code : CDC_ERR_FATAL;
@@ -51,9 +53,9 @@ sinks_close(struct sink **sinks, int n)
 void
 sink_json_opts(const struct sink_env *env, struct json_opts *o)
 {
-	o->numeric_as_number = env->cfg->format.numeric_as_number;
-	o->omit_unchanged_toast = env->cfg->format.omit_unchanged_toast;
-	o->name = env->cfg->kafka.topic_prefix;
+	o->numeric_as_number = env->format ? env->format->numeric_as_number : false;
+	o->omit_unchanged_toast = env->format ? env->format->omit_unchanged_toast : false;
+	o->name = env->source_name;
 	o->db = env->dbname;
 	o->version = PGCDC_VERSION;
 	json_opts_prepare(o);

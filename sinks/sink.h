@@ -19,6 +19,11 @@
  * keeps the data and retries the same call later: backpressure), or another
  * negative code with err set (fatal: the agent stops without acknowledging).
  * Changes are borrowed: a sink copies whatever it keeps past the call.
+ *
+ * Configuration: a sink sees its own section (sinks/sink_config.h, named by its
+ * ops' `section`) and [format], through struct sink_env; it includes nothing of
+ * agent/.  A new sink is one file, its section in sink_config.h (and its keys in
+ * agent/config.c), and one registry line.
  */
 #ifndef PGCDC_SINK_H
 #define PGCDC_SINK_H
@@ -29,21 +34,27 @@
 
 #include "../decoder/change.h"
 #include "../decoder/types.h"
+#include "sink_config.h"
 
-struct cfg;
 struct sink;
 
 /* What every sink may need besides the configuration. */
 struct sink_env {
-	const struct cfg *cfg;
-	const struct cdc_types *types;   /* type registry (borrowed, main thread) */
-	const char *dbname;              /* source.db */
+	const void *section;                   /* this sink's own section (sinks_open sets it):
+	                                        * struct sink_kafka_cfg for Kafka, ... */
+	const struct sink_format_cfg *format;  /* [format] */
+	const char *source_name;               /* records' source.name ([sink.kafka] topic_prefix) */
+	const char *cfg_path;                  /* the configuration file, for messages */
+	const struct cdc_types *types;         /* type registry (borrowed, main thread) */
+	const char *dbname;                    /* source.db */
 };
 
 struct sink_ops {
 	const char *name;
-	/* Whether the configuration enables this sink. */
-	bool (*enabled)(const struct cfg *cfg);
+	/* Its section: offsetof(struct sink_sections, <member>). */
+	size_t section;
+	/* Whether its section enables this sink. */
+	bool (*enabled)(const void *section);
 	/* Create the instance; returns owned sink or NULL with err set. */
 	struct sink *(*open)(const struct sink_env *env, struct cdc_err *err);
 	int (*begin)(struct sink *s, const struct cdc_txn *txn, struct cdc_err *err);
@@ -85,10 +96,18 @@ extern const struct sink_ops sink_kafka_ops;      /* sinks/kafka.c */
  * adding its ops there; nothing else changes. */
 extern const struct sink_ops *const sink_registry[];
 
-/* Open every enabled sink, in registry order, into out[0..*n).  On failure the
- * ones already opened are closed.  Returns 0 or the failing sink's error. */
-int sinks_open(const struct sink_env *env, struct sink **out, int max, int *n,
-               struct cdc_err *err);
+/* A sink's own section of secs. */
+static inline const void *
+sink_section(const struct sink_sections *secs, const struct sink_ops *ops)
+{
+	return *(const void *const *) ((const char *) secs + ops->section);
+}
+
+/* Open every enabled sink, in registry order, into out[0..*n), each with env and its
+ * own section.  On failure the ones already opened are closed.  Returns 0 or the
+ * failing sink's error. */
+int sinks_open(const struct sink_sections *secs, const struct sink_env *env, struct sink **out,
+               int max, int *n, struct cdc_err *err);
 void sinks_close(struct sink **sinks, int n);
 
 /* The JSON encoder options every JSON-writing sink uses ([format], source.name =

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "sink.h"
-#include "../agent/config.h"
 #include "../decoder/json.h"
 #include "../common/clock.h"
 
@@ -141,13 +140,14 @@ stdout_close(struct sink *base)
 }
 
 static bool
-stdout_enabled(const struct cfg *cfg)
+stdout_enabled(const void *section)
 {
-	return cfg->stdout_sink.enabled;
+	return ((const struct sink_enabled_cfg *) section)->enabled;
 }
 
 const struct sink_ops sink_stdout_ops = {
 	.name = "stdout",
+	.section = offsetof(struct sink_sections, stdout_sink),
 	.enabled = stdout_enabled,
 	.open = stdout_open,
 	.begin = stdout_begin,

@@ -80,7 +80,6 @@
 #include <unistd.h>
 
 #include "../sink.h"
-#include "../../agent/config.h"
 #include "../../common/log.h"
 #include "convert.h"
 #include "encoding.h"
@@ -159,7 +158,7 @@ struct pqs_table {
 
 struct pq_sink {
 	struct sink base;            /* first: the pipeline sees a struct sink */
-	const struct cfg *cfg;
+	const struct sink_parquet_cfg *cfg;   /* [sink.parquet] */
 	const struct cdc_types *types;
 	char *top;                   /* the directory */
 	struct pq_wopts wopts;
@@ -1793,11 +1792,11 @@ pqs_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 static bool
 rotate_due(const struct pq_sink *s, const struct pqs_file *f, int64_t now)
 {
-	const struct cfg *c = s->cfg;
+	const struct sink_parquet_cfg *c = s->cfg;
 
-	return (c->parquet.rotate_rows > 0 && pq_writer_rows(f->w) >= c->parquet.rotate_rows) ||
-	       (c->parquet.rotate_bytes > 0 && pq_writer_bytes(f->w) >= c->parquet.rotate_bytes) ||
-	       (c->parquet.rotate_interval_ms > 0 && now - f->opened_ms >= c->parquet.rotate_interval_ms);
+	return (c->rotate_rows > 0 && pq_writer_rows(f->w) >= c->rotate_rows) ||
+	       (c->rotate_bytes > 0 && pq_writer_bytes(f->w) >= c->rotate_bytes) ||
+	       (c->rotate_interval_ms > 0 && now - f->opened_ms >= c->rotate_interval_ms);
 }
 
 static int
@@ -1893,7 +1892,7 @@ static int
 pqs_poll(struct sink *base, cdc_lsn *durable, struct cdc_err *err)
 {
 	struct pq_sink *s = (struct pq_sink *) base;
-	int64_t interval = s->cfg->parquet.rotate_interval_ms, now = mono_ms();
+	int64_t interval = s->cfg->rotate_interval_ms, now = mono_ms();
 	cdc_lsn d;
 	int rc;
 
@@ -1984,7 +1983,7 @@ static int epoch_read(struct pq_sink *s, struct cdc_err *err);
 static struct sink *
 pqs_open(const struct sink_env *env, struct cdc_err *err)
 {
-	const struct cfg *c = env->cfg;
+	const struct sink_parquet_cfg *c = env->section;
 	struct pq_sink *s = calloc(1, sizeof(*s));
 	size_t len;
 
@@ -1997,7 +1996,7 @@ pqs_open(const struct sink_env *env, struct cdc_err *err)
 	s->types = env->types;
 	s->files.next = s->files.prev = &s->files;
 	s->snap_fd = -1;
-	s->top = strdup(c->parquet.directory ? c->parquet.directory : "");
+	s->top = strdup(c->directory ? c->directory : "");
 	s->nbuckets = 64;
 	s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
 	if (s->top == NULL || s->buckets == NULL) {
@@ -2011,9 +2010,9 @@ pqs_open(const struct sink_env *env, struct cdc_err *err)
 		cdc_errf(err, CDC_ERR_CONFIG, "sink.parquet.directory is empty");
 		goto fail;
 	}
-	s->wopts.codec = c->parquet.compression == CFG_COMP_ZSTD ? PQ_CODEC_ZSTD :
-	                 c->parquet.compression == CFG_COMP_SNAPPY ? PQ_CODEC_SNAPPY : PQ_CODEC_NONE;
-	s->wopts.rg_rows = c->parquet.row_group_rows > 0 ? c->parquet.row_group_rows : 100000;
+	s->wopts.codec = c->compression == CFG_COMP_ZSTD ? PQ_CODEC_ZSTD :
+	                 c->compression == CFG_COMP_SNAPPY ? PQ_CODEC_SNAPPY : PQ_CODEC_NONE;
+	s->wopts.rg_rows = c->row_group_rows > 0 ? c->row_group_rows : 100000;
 	s->wopts.rg_bytes = RG_BYTES;
 	s->wopts.dictionary = true;
 	s->wopts.scratch = s->wscratch = pq_scratch_new();
@@ -2139,15 +2138,15 @@ pqs_new_epoch(struct sink *base, struct cdc_err *err)
 }
 
 static bool
-pqs_enabled(const struct cfg *cfg)
+pqs_enabled(const void *section)
 {
-	return cfg->parquet.enabled;
+	return ((const struct sink_parquet_cfg *) section)->enabled;
 }
 
 static int
 pqs_probe(const struct sink_env *env, char *info, size_t infocap, struct cdc_err *err)
 {
-	const char *dir = env->cfg->parquet.directory;
+	const char *dir = ((const struct sink_parquet_cfg *) env->section)->directory;
 	struct stat st;
 	char *probe, *anc;
 	int fd;
@@ -2206,6 +2205,7 @@ pqs_probe(const struct sink_env *env, char *info, size_t infocap, struct cdc_err
 
 const struct sink_ops sink_parquet_ops = {
 	.name = "parquet",
+	.section = offsetof(struct sink_sections, parquet),
 	.enabled = pqs_enabled,
 	.open = pqs_open,
 	.begin = pqs_begin,

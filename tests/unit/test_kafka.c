@@ -101,7 +101,7 @@ open_sink(struct fx *x, const char *extra)
 	struct sink_env env = { .types = NULL, .dbname = "db" };
 
 	load(x, extra);
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	x->s = sink_kafka_ops.open(&env, &x->err);
 	if (x->s == NULL)
 		fail_msg("open: %s", x->err.msg);
@@ -416,20 +416,20 @@ test_config_errors(void **state)
 	char info[512];
 
 	load(x, "kafka.no.such.thing = 1\n");
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	assert_null(sink_kafka_ops.open(&env, &x->err));
 	assert_int_equal(x->err.code, CDC_ERR_CONFIG);
 	assert_non_null(strstr(x->err.msg, "test.conf:6: sink.kafka.kafka.no.such.thing"));
 
 	load(x, "kafka.compression.type = fancy\n");
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	assert_null(sink_kafka_ops.open(&env, &x->err));
 	assert_non_null(strstr(x->err.msg, "sink.kafka.kafka.compression.type: librdkafka rejects it"));
 
 	/* librdkafka refuses the producer; the secret never appears */
 	load(x, "kafka.security.protocol = ssl\nkafka.ssl.key.pem = TopSecretPemValue\n"
 	        "kafka.ssl.key.password = TopSecretPemValue\n");
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	assert_null(sink_kafka_ops.open(&env, &x->err));
 	assert_int_equal(x->err.code, CDC_ERR_CONFIG);
 	assert_null(strstr(x->err.msg, "TopSecretPemValue"));
@@ -439,7 +439,7 @@ test_config_errors(void **state)
 
 	/* idempotence needs max.in.flight <= 5: librdkafka says so */
 	load(x, "kafka.max.in.flight = 10\n");
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	assert_null(sink_kafka_ops.open(&env, &x->err));
 	assert_non_null(strstr(x->err.msg, "max.in.flight"));
 }
@@ -453,7 +453,7 @@ test_probe(void **state)
 	struct timespec a, b;
 
 	load(x, "");
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	assert_int_equal(rd_kafka_mock_topic_create(x->mc, "other.public.t", 1, 1), 0);
 	if (sink_kafka_ops.probe(&env, info, sizeof(info), &x->err) != 0)
 		fail_msg("probe: %s", x->err.msg);
@@ -464,7 +464,7 @@ test_probe(void **state)
 	load(x, "");
 	free(x->cfg->kafka.brokers);
 	x->cfg->kafka.brokers = strdup("127.0.0.1:1");
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_kafka_ops, &env);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	cdc_err_clear(&x->err);
 	assert_int_not_equal(sink_kafka_ops.probe(&env, info, sizeof(info), &x->err), 0);

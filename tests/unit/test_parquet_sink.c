@@ -58,8 +58,11 @@ static struct cdc_rel rel_u = { .oid = 16500, .schema = n_public, .name = n_u, .
 static struct sink *
 open_sink(struct fx *x)
 {
-	struct sink_env env = { .cfg = x->cfg, .types = NULL, .dbname = "db" };
-	struct sink *s = sink_parquet_ops.open(&env, &x->err);
+	struct sink_env env = { .types = NULL, .dbname = "db" };
+	struct sink *s;
+
+	cfg_sink_env(x->cfg, &sink_parquet_ops, &env);
+	s = sink_parquet_ops.open(&env, &x->err);
 
 	if (s == NULL)
 		fail_msg("open: %s", x->err.msg);
@@ -592,14 +595,14 @@ test_unwritable_directory(void **state)
 	         "directory = /dev/null/pgcdc\n");
 	c = cfg_load_string("test.conf", text, NULL, 0, &x->err);
 	assert_non_null(c);
-	env.cfg = c;
+	cfg_sink_env(c, &sink_parquet_ops, &env);
 	assert_null(sink_parquet_ops.open(&env, &x->err));
 	assert_non_null(strstr(x->err.msg, "/dev/null/pgcdc"));
 	cdc_err_clear(&x->err);
 	assert_int_not_equal(sink_parquet_ops.probe(&env, info, sizeof(info), &x->err), 0);
 	cfg_free(c);
 	cdc_err_clear(&x->err);
-	env.cfg = x->cfg;
+	cfg_sink_env(x->cfg, &sink_parquet_ops, &env);
 	assert_int_equal(sink_parquet_ops.probe(&env, info, sizeof(info), &x->err), 0);
 	assert_non_null(strstr(info, "writable"));
 }
