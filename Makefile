@@ -3,6 +3,7 @@
 #   make check           install test deps if missing, unit + integration tests
 #   make SANITIZE=1 check   the same under ASan+UBSan (objects in build/san), without the version suite
 #   make check-versions  only the version suite (PostgreSQL 12-18; PG_VERSIONS="13 17" narrows it)
+#   make check-diff SEEDS=1-500 [PG_VERSIONS="15 17"] [PROTOCOLS=2]   the differential test, long
 #   make demo            end-to-end demo on a throwaway PostgreSQL
 #   make install PREFIX=/usr DESTDIR=...
 #   make deb             build/pgcdc_<version>_<arch>.deb (packaging/debian, built in build/deb)
@@ -53,7 +54,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration demo deps install clean bench deb fuzz check-fuzz check-versions
+.PHONY: all check unit integration demo deps install clean bench deb fuzz check-fuzz check-versions \
+        check-diff
 all: $(BUILD)/pgcdc
 
 $(BUILD)/pgcdc: $(MAIN_OBJ) $(BUILD)/libpgcdc.a
@@ -101,6 +103,11 @@ integration: $(BUILD)/pgcdc $(TOOL_BIN)
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
 	@PGCDC_BUILD=$(BUILD) tests/tools/check.sh
+
+check-diff: deps
+	@$(MAKE) --no-print-directory all
+	@PGCDC_BUILD=$(BUILD) SEEDS="$(SEEDS)" PG_VERSIONS="$(PG_VERSIONS)" PROTOCOLS="$(PROTOCOLS)" \
+		STEPS="$(STEPS)" MUTATE="$(MUTATE)" tests/diff/run.sh
 
 check-versions: deps
 	@$(MAKE) --no-print-directory all

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libpq-dev libssl-dev libjansson-dev libcmocka-dev
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev libsnappy-dev
       libmicrohttpd-dev postgresql-15 valgrind jq kcat curl nodejs npm
-      clang libclang-rt-14-dev openssl bc)
+      clang libclang-rt-14-dev openssl bc python3 python3-psycopg2)
 missing=()
 for p in "${pkgs[@]}"; do
   # a nodejs build that bundles npm (nodesource) conflicts with Debian's npm package
