@@ -65,6 +65,7 @@ struct agent {
 	int server_version;        /* of this connection (PQserverVersion) */
 	int protocol;              /* pgoutput protocol of this session (source.protocol, auto) */
 	bool in_recovery;          /* the server is a standby (standby decoding, 16+) */
+	bool connected;            /* a replication connection was made at least once */
 	bool failover;             /* the slot is to be a FAILOVER slot (source.failover) */
 
 	cdc_lsn received;          /* newest WAL position received */
@@ -1039,6 +1040,7 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	a->repl = pg_connect(a->cfg->source.conninfo, true, err);
 	if (a->repl == NULL)
 		return err->code;
+	a->connected = true;
 	if ((rc = identify(a, err)) != 0)
 		return rc;
 	/* before anything is created: a protocol the server lacks is a configuration error */
@@ -1093,6 +1095,22 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	acked = st.acked;
 	if (acked > start)
 		start = acked;
+	/* What pgcdc recorded as delivered is a floor too: the server may not have been
+	 * told (a SIGTERM while disconnected), or may have lost it (a crash reverts the
+	 * slot to its last checkpoint); either way it would resend what every sink
+	 * already holds.  Not for a slot just created: its positions start anew. */
+	if (!created) {
+		cdc_lsn recorded = 0;
+
+		if ((rc = state_read(a, &recorded, err)) != 0)
+			return rc;
+		if (recorded > start) {
+			log_info("stream", "slot \"%s\" is confirmed up to " CDC_LSN_FMT ", pgcdc recorded "
+			         "delivery up to " CDC_LSN_FMT ": starting there", a->cfg->source.slot,
+			         CDC_LSN_ARGS(start), CDC_LSN_ARGS(recorded));
+			start = recorded;
+		}
+	}
 	if ((rc = start_replication(a, start, err)) != 0)
 		return rc;
 	a->streaming = true;
@@ -1451,9 +1469,11 @@ stream_run(const struct cfg *cfg, struct cdc_stats *stats, const struct stream_o
 			status = 0;
 			goto out;
 		}
-		if (rc != CDC_ERR_CONN || first) {
+		if (rc != CDC_ERR_CONN || (first && !a.connected)) {
 			/* configuration, privilege, protocol, sink errors: not retried; nor is
-			 * a first connection that fails (the user is there to read why) */
+			 * a first connection that cannot be made (the user is there to read
+			 * why).  One that was made and then lost (a server restarting while
+			 * pgcdc sets up) is retried like any later one. */
 			log_error("stream", "%s", err.msg);
 			if (a.pipe != NULL && rc != CDC_ERR_PROTO)
 				shutdown_flush(&a);
