@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")"
 here=$(pwd)
+. ../tools/tally.sh
 pass=0; fail=0; broken=()
 for major in ${PG_VERSIONS-12 13 14 16 17 18}; do
 	echo "== PostgreSQL $major"
@@ -16,21 +17,9 @@ for major in ${PG_VERSIONS-12 13 14 16 17 18}; do
 	dout=$(SEEDS=$((100 + major)) PG_VERSIONS=$major bash "$here/../diff/run.sh" 2>&1); drc=$?
 	out="$out
 $(grep -E '^(ok|FAIL) |^ +|^diff: covered' <<<"$dout")"
-	dp=$(sed -n 's/^diff: \([0-9]*\) passed.*/\1/p' <<<"$dout"); df=$(sed -n 's/^diff: .* \([0-9]*\) failed.*/\1/p' <<<"$dout")
-	pass=$((pass + ${dp:-0})); fail=$((fail + ${df:-0}))
-	if [ $drc -ne 0 ]; then
-		broken+=("$major(diff)")
-		[ "${df:-0}" -gt 0 ] || fail=$((fail + 1))
-	fi
 	echo "$out"
-	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
-	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
-	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
-	if [ $rc -ne 0 ]; then
-		broken+=("$major")
-		[ "${f:-0}" -gt 0 ] || fail=$((fail + 1))
-	fi
+	tally "$major" "$rc" "$out"
+	tally "$major(diff)" "$drc" "$dout" "diff: "
 	echo "== PostgreSQL $major: exit $rc in $(( $(date +%s) - start )) s"
 done
 [ ${#broken[@]} -eq 0 ] || echo "versions: failing on PostgreSQL ${broken[*]}"
