@@ -371,7 +371,11 @@ class Agent:
                "--set", "source.state_dir=%s" % os.path.join(self.args.work, "state"),
                "--set", "source.protocol=%s" % self.args.protocol,
                "--set", "source.status_interval=1s", "--set", "sink.stdout.enabled=on",
-               "--set", "monitor.metrics_listen=", "run"]
+               "--set", "monitor.metrics_listen="]
+        if self.args.brokers:
+            cmd += ["--set", "sink.kafka.brokers=%s" % self.args.brokers,
+                    "--set", "sink.kafka.topic_prefix=d%d" % self.args.seed]
+        cmd.append("run")
         self.proc = subprocess.Popen(cmd, stdout=open(out, "wb"), stderr=open(log, "wb"))
         self.runs.append([out, None, None, log])
         # signals are pgcdc's once it has started (before that SIGTERM kills it, as any process)
@@ -744,7 +748,11 @@ def replay(got, keys):
                 for k, v in new.items():
                     if v == PLACEHOLDER and table in deleted:
                         new[k] = deleted[table].get(k)
-                rows.append(new)
+                i = find(new) if key else None     # a record sent again: an upsert
+                if i is not None:
+                    rows[i] = new
+                else:
+                    rows.append(new)
             elif op == "d":
                 i = find(before) if before else None
                 if i is not None:
@@ -760,6 +768,41 @@ def replay(got, keys):
                 else:
                     rows.append(new)
     return state
+
+
+def kafka_delivered(brokers, prefix, tables):
+    """Every record of the seed's topics read back with kcat, an independent client, as
+    [(txid, [records])] in LSN order (per key, Kafka keeps commit order; across keys the
+    LSN restores it); a re-sent record comes right after its first copy."""
+    recs = []
+    for t in tables:
+        topic = "%s.%s.%s" % (prefix, t[0], t[1])
+        topic = re.sub(r"[^A-Za-z0-9._-]", "_", topic)
+        out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", topic, "-e", "-q", "-J"],
+                             capture_output=True, text=True, timeout=120)
+        for line in out.stdout.splitlines():
+            m = json.loads(line)
+            if m.get("payload") is None:
+                continue        # a tombstone
+            r = json.loads(m["payload"])
+            if r["op"] == "r":
+                continue
+            key = json.loads(m["key"]) if m.get("key") else None
+            img = r["after"] if r["after"] is not None else r["before"]
+            if key is not None and img is not None and any(
+                    not values_equal(key.get(k), img.get(k)) for k in key):
+                raise SystemExit("Kafka key %s does not match the record %s" % (m["key"], img))
+            order = {"d": 0, "t": 0, "u": 1, "c": 2}[r["op"]]
+            recs.append((r["source"]["lsn"], order, m["partition"], m["offset"], r))
+    recs.sort(key=lambda x: x[:4])
+    got = []
+    for _, _, _, _, r in recs:
+        item = ((r["source"]["schema"], r["source"]["table"]), r["op"], r["before"], r["after"])
+        if got and got[-1][0] == r["source"]["txId"]:
+            got[-1][1].append(item)
+        else:
+            got.append((r["source"]["txId"], [item]))
+    return got
 
 
 def table_state(conn, table):
@@ -780,6 +823,12 @@ def table_state(conn, table):
     return rows
 
 
+def canon_keyed(rows, key):
+    """Rows as comparable strings, leaving out the columns the DDL steps add and drop."""
+    return sorted(json.dumps({k: v for k, v in r.items() if not re.fullmatch(r"c[0-9]+", k)},
+                             sort_keys=True, default=str) for r in rows)
+
+
 def canon(rows):
     return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
@@ -797,6 +846,7 @@ def main():
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--faults", default="on")
     ap.add_argument("--mutate", default="")
+    ap.add_argument("--brokers", default="", help="Kafka bootstrap: the Kafka sink too, read back with kcat")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     seed = args.seed
@@ -974,6 +1024,21 @@ def main():
     c = conn.cursor()
     c.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name IN (%s, %s)",
               (SLOT, ORACLE))
+    if args.brokers:
+        kgot = kafka_delivered(args.brokers, "d%d" % seed, [t for t in keys if t[1] != "parted" or via_root])
+        kstate = replay(kgot, keys)
+        for table in keys:
+            if table[1] == "parted" and not via_root or table[1].startswith("parted_") and via_root:
+                continue
+            want = canon_keyed(table_state(conn, table), keys[table])
+            have = canon_keyed(kstate.get(table, []), keys[table])
+            if want != have:
+                w, h = set(want), set(have)
+                diffs.append("Kafka: replayed %s differs from the table: %d rows missing, %d extra; "
+                             "e.g. %s / %s" % (".".join(table), len(w - h), len(h - w),
+                                               sorted(w - h)[:1], sorted(h - w)[:1]))
+        stat("Kafka records read back", sum(len(r) for _, r in kgot))
+
     stat("transactions", len(expected))
     stat("records", sum(len(r) for _, _, r in expected))
     stats = dict(STATS.c)

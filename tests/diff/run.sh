@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The randomized differential test (tests/diff/difftest.py): SEEDS (a list or ranges:
+# The randomized differential test (tests/diff/difftest.py), with the stdout and Kafka
+# sinks (librdkafka's mock cluster, tests/integration/kafka.sh): SEEDS (a list or ranges:
 # "1-20 33", default 1-5) on each major of PG_VERSIONS (default 15), with PROTOCOLS
 # (default: both the server offers, alternating per seed) and STEPS transactions per
 # session (default 60).  MUTATE=1 adds the self-test: one seed per mutation, which must
@@ -9,6 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/agent.sh"
+. "$(dirname "$0")/../integration/kafka.sh"
 
 expand() {   # "1-3 7" -> 1 2 3 7
 	local part
@@ -26,6 +28,7 @@ for major in ${PG_VERSIONS:-15}; do
 	conf=("logical_decoding_work_mem = 64kB" "max_prepared_transactions = 10" "max_connections = 60")
 	((major >= 13)) || conf=("max_prepared_transactions = 10" "max_connections = 60")
 	pg_start "${conf[@]}"
+	kafka_start 3
 	export DIFF_PGCTL="runuser -u postgres -- $PG_BIN/pg_ctl -D $PGDATA -l $PG_TMP/server.log -w -t 60"
 	((EUID == 0)) || DIFF_PGCTL="$PG_BIN/pg_ctl -D $PGDATA -l $PG_TMP/server.log -w -t 60"
 	protos=${PROTOCOLS:-$( ((major >= 14)) && echo "1 2" || echo 1)}
@@ -38,6 +41,7 @@ for major in ${PG_VERSIONS:-15}; do
 		start=$(date +%s)
 		if /usr/bin/python3 "$PGCDC_SRC/tests/diff/difftest.py" --seed "$seed" --major "$major" \
 			--protocol "$proto" --steps "${STEPS:-60}" --pgcdc "$PGCDC_BIN" --work "$work" \
+			--brokers "$KAFKA_BOOTSTRAP" \
 			--admin "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres" >"$work.txt" 2>&1; then
 			pass=$((pass + 1))
 			echo "ok   - PostgreSQL $major seed $seed (protocol $proto, $(( $(date +%s) - start )) s)"
@@ -68,6 +72,7 @@ for major in ${PG_VERSIONS:-15}; do
 			psql_q "DROP DATABASE IF EXISTS diff_$seed" >/dev/null 2>&1 || true
 		done
 	fi
+	kafka_stop
 	pg_destroy
 done
 # what the passing seeds covered
