@@ -372,6 +372,9 @@ class Agent:
                "--set", "source.protocol=%s" % self.args.protocol,
                "--set", "source.status_interval=1s", "--set", "sink.stdout.enabled=on",
                "--set", "monitor.metrics_listen="]
+        if self.args.parquet:
+            cmd += ["--set", "sink.parquet.directory=%s" % os.path.join(self.args.work, "parquet"),
+                    "--set", "sink.parquet.rotate_interval=1s"]
         if self.args.brokers:
             cmd += ["--set", "sink.kafka.brokers=%s" % self.args.brokers,
                     "--set", "sink.kafka.topic_prefix=d%d" % self.args.seed]
@@ -805,6 +808,45 @@ def kafka_delivered(brokers, prefix, tables):
     return got
 
 
+VCOL = {("public", "t_basic"): "v", ("Odd Schema", "Mixed Case"): "v w", ("public", "t_idx"): "v",
+        ("public", "parted"): "v", ("public", "parted_1"): "v", ("public", "parted_2"): "v"}
+DUCKDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "duckdb-query.mjs")
+
+
+def parquet_state(pqdir, table, key, diffs):
+    """A keyed table replayed from its Parquet files, read back with DuckDB: {key: v}.
+    Exactly once: no change may be there twice."""
+    d = os.path.join(pqdir, "%s.%s" % table)
+    if not os.path.isdir(d):
+        return {}
+    cols = ", ".join('"%s"' % c for c in key + [VCOL[table]])
+    q = ("SELECT %s, _pgcdc_op, _pgcdc_commit_lsn, _pgcdc_lsn FROM read_parquet('%s/*/*.parquet', "
+         "union_by_name = true) ORDER BY _pgcdc_commit_lsn, _pgcdc_lsn, "
+         "CASE _pgcdc_op WHEN 'd' THEN 0 ELSE 1 END" % (cols, d.replace("'", "''")))
+    out = subprocess.run(["node", DUCKDB, "--json", q], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        diffs.append("Parquet: DuckDB could not read %s: %s" % (d, out.stderr[:300]))
+        return {}
+    state, seen = {}, set()
+    nk = len(key)
+    for line in out.stdout.splitlines():
+        row = json.loads(line)
+        k = json.dumps([str(x) for x in row[:nk]])     # DuckDB's JSON gives BIGINT as a string
+        op, clsn, lsn = row[nk + 1], row[nk + 2], row[nk + 3]
+        ident = (k, op, clsn, lsn)
+        if ident in seen:
+            diffs.append("Parquet: %s has a change twice: %s" % (".".join(table), ident))
+        seen.add(ident)
+        if op == "t":
+            state.clear()
+        elif op == "d":
+            state.pop(k, None)
+        else:
+            state[k] = row[nk]
+        stat("Parquet rows read back")
+    return state
+
+
 def table_state(conn, table):
     cur = conn.cursor()
     cur.execute(SESSION)
@@ -846,6 +888,7 @@ def main():
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--faults", default="on")
     ap.add_argument("--mutate", default="")
+    ap.add_argument("--parquet", action="store_true", help="the Parquet sink too, read back with DuckDB")
     ap.add_argument("--brokers", default="", help="Kafka bootstrap: the Kafka sink too, read back with kcat")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -1038,6 +1081,21 @@ def main():
                              "e.g. %s / %s" % (".".join(table), len(w - h), len(h - w),
                                                sorted(w - h)[:1], sorted(h - w)[:1]))
         stat("Kafka records read back", sum(len(r) for _, r in kgot))
+
+    if args.parquet:
+        for table in keys:
+            if table[1] == "parted" and not via_root or table[1].startswith("parted_") and via_root:
+                continue
+            want = {json.dumps([str(r[k]) for k in keys[table]]): r[VCOL[table]]
+                    for r in table_state(conn, table)}
+            have = parquet_state(os.path.join(args.work, "parquet"), table, keys[table], diffs)
+            if want != have:
+                miss = [k for k in want if k not in have]
+                extra = [k for k in have if k not in want]
+                wrong = [k for k in want if k in have and want[k] != have[k]]
+                diffs.append("Parquet: replayed %s differs from the table: %d missing, %d extra, %d "
+                             "different (e.g. %s)" % (".".join(table), len(miss), len(extra), len(wrong),
+                                                      (miss + extra + wrong)[:2]))
 
     stat("transactions", len(expected))
     stat("records", sum(len(r) for _, _, r in expected))

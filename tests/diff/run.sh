@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The randomized differential test (tests/diff/difftest.py), with the stdout and Kafka
-# sinks (librdkafka's mock cluster, tests/integration/kafka.sh): SEEDS (a list or ranges:
+# The randomized differential test (tests/diff/difftest.py), with the stdout, Kafka
+# (librdkafka's mock cluster, tests/integration/kafka.sh, read back with kcat) and Parquet
+# (read back with DuckDB) sinks: SEEDS (a list or ranges:
 # "1-20 33", default 1-5) on each major of PG_VERSIONS (default 15), with PROTOCOLS
 # (default: both the server offers, alternating per seed) and STEPS transactions per
 # session (default 60).  MUTATE=1 adds the self-test: one seed per mutation, which must
@@ -41,7 +42,7 @@ for major in ${PG_VERSIONS:-15}; do
 		start=$(date +%s)
 		if /usr/bin/python3 "$PGCDC_SRC/tests/diff/difftest.py" --seed "$seed" --major "$major" \
 			--protocol "$proto" --steps "${STEPS:-60}" --pgcdc "$PGCDC_BIN" --work "$work" \
-			--brokers "$KAFKA_BOOTSTRAP" \
+			--brokers "$KAFKA_BOOTSTRAP" --parquet \
 			--admin "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres" >"$work.txt" 2>&1; then
 			pass=$((pass + 1))
 			echo "ok   - PostgreSQL $major seed $seed (protocol $proto, $(( $(date +%s) - start )) s)"
