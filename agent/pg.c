@@ -39,6 +39,12 @@ notice_to_log(void *arg, const PGresult *res)
 		log_write(level, "server", "hint: %s", hint);
 }
 
+void
+pg_log_notices(PGconn *conn)
+{
+	PQsetNoticeReceiver(conn, notice_to_log, NULL);
+}
+
 PGconn *
 pg_connect(const char *conninfo, bool replication, struct cdc_err *err)
 {
@@ -97,7 +103,7 @@ pg_connect(const char *conninfo, bool replication, struct cdc_err *err)
 		PQfinish(conn);
 		return NULL;
 	}
-	PQsetNoticeReceiver(conn, notice_to_log, NULL);
+	pg_log_notices(conn);
 	return conn;
 }
 
@@ -243,6 +249,14 @@ pg_version_str(PGconn *conn)
 	const char *v = conn ? PQparameterStatus(conn, "server_version") : NULL;
 
 	return v ? v : "?";
+}
+
+const char *
+pg_slot_invalidated(const struct pg_slot *s)
+{
+	if (s->invalidation_reason[0] != '\0')
+		return s->invalidation_reason;
+	return strcmp(s->wal_status, "lost") == 0 ? "wal_removed" : NULL;
 }
 
 int

@@ -25,6 +25,10 @@
  * Returns an owned connection or NULL with err set (CDC_ERR_CONN). */
 PGconn *pg_connect(const char *conninfo, bool replication, struct cdc_err *err);
 
+/* Send the server's notices on conn through pgcdc's log, at their severity (pg_connect
+ * does it for its connections; for one opened otherwise, such as the monitor's). */
+void pg_log_notices(PGconn *conn);
+
 /* "host=H port=P user=U dbname=D" of a connection, for messages. */
 const char *pg_describe(PGconn *conn, char *buf, size_t cap);
 
@@ -84,6 +88,10 @@ struct pg_slot {
 	char invalidation_reason[32]; /* "" = valid (see pg_slots_sql) */
 	int failover;               /* 1 / 0; -1 before PostgreSQL 17 */
 };
+
+/* The reason the server invalidated the slot (its invalidation_reason, or
+ * "wal_removed" for wal_status lost without one), or NULL for a valid slot. */
+const char *pg_slot_invalidated(const struct pg_slot *s);
 
 /* Read the slot's row of pg_replication_slots. */
 int pg_slot_info(PGconn *conn, const char *slot, struct pg_slot *out, struct cdc_err *err);

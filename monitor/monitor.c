@@ -267,6 +267,7 @@ mon_connect(struct monitor *m, struct cdc_err *err)
 		PQfinish(c);
 		return NULL;
 	}
+	pg_log_notices(c);
 	return c;
 }
 
