@@ -297,7 +297,7 @@ admin_check(const struct cfg *cfg)
 	PGconn *aux = NULL, *repl = NULL;
 	char *v = NULL;
 	struct pg_slot slot;
-	const char *pp[1];
+	const char *pp[1], *why;
 	bool failed;
 	int proto;
 
@@ -394,9 +394,7 @@ admin_check(const struct cfg *cfg)
 	} else if (strcmp(slot.database, PQdb(aux)) != 0) {
 		finding(&r, "FAIL", "slot \"%s\" belongs to database \"%s\", not \"%s\": choose "
 		        "another slot name", cfg->source.slot, slot.database, PQdb(aux));
-	} else if (slot.invalidation_reason[0] != '\0' || strcmp(slot.wal_status, "lost") == 0) {
-		const char *why = slot.invalidation_reason[0] ? slot.invalidation_reason : "wal_removed";
-
+	} else if ((why = pg_slot_invalidated(&slot)) != NULL) {
 		finding(&r, "FAIL", "slot \"%s\" is invalidated (invalidation_reason %s: %s): changes "
 		        "after " CDC_LSN_FMT " were lost; drop it (pgcdc drop-slot) and re-snapshot",
 		        cfg->source.slot, why, pg_invalidation_text(why),

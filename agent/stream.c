@@ -169,33 +169,49 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
-/* Returns 0, or -1 (logged) when the position could not be recorded: file written and
- * fsynced, renamed over the old one, directory fsynced. */
+/* Replace dir/path's content with data durably: a temporary file written and
+ * fsynced, renamed over path, the directory fsynced.  Returns 0, or -1 with why
+ * filled. */
 static int
-state_write(struct agent *a, cdc_lsn lsn)
+write_durably(const char *dir, const char *path, const char *data, size_t n, char *why,
+              size_t whycap)
 {
-	char path[4096], tmp[4200], line[64];
-	int fd, n;
+	char tmp[4200];
+	int fd;
 
-	if (lsn == a->state_written)
-		return 0;
-	state_path(a, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(line, sizeof(line), CDC_LSN_FMT "\n", CDC_LSN_ARGS(lsn));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, line, (size_t) n) != n || fsync(fd) != 0) {
-		log_warning("state", "cannot record position in %s: %s", tmp, strerror(errno));
+	if (fd < 0 || write(fd, data, n) != (ssize_t) n || fsync(fd) != 0) {
+		snprintf(why, whycap, "cannot write %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	close(fd);
 	if (rename(tmp, path) != 0) {
-		log_warning("state", "cannot rename %s: %s", tmp, strerror(errno));
+		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (fsync_dir(a->cfg->source.state_dir) != 0) {
-		log_warning("state", "cannot fsync %s: %s", a->cfg->source.state_dir, strerror(errno));
+	if (fsync_dir(dir) != 0) {
+		snprintf(why, whycap, "cannot fsync %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 0, or -1 (logged) when the position could not be recorded. */
+static int
+state_write(struct agent *a, cdc_lsn lsn)
+{
+	char path[4096], line[64], why[4400];
+	int n;
+
+	if (lsn == a->state_written)
+		return 0;
+	state_path(a, path, sizeof(path));
+	n = snprintf(line, sizeof(line), CDC_LSN_FMT "\n", CDC_LSN_ARGS(lsn));
+	if (write_durably(a->cfg->source.state_dir, path, line, (size_t) n, why, sizeof(why)) != 0) {
+		log_warning("state", "cannot record position: %s", why);
 		return -1;
 	}
 	a->state_written = lsn;
@@ -248,25 +264,13 @@ system_read(const struct agent *a, char *sysid, size_t cap, unsigned *tli, bool 
 static int
 system_write(struct agent *a, struct cdc_err *err)
 {
-	char path[4096], tmp[4200], line[96];
-	int fd, n;
+	char path[4096], line[96], why[4400];
+	int n;
 
 	system_path(a, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	n = snprintf(line, sizeof(line), "%s %u\n", a->sysid, a->timeline);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, line, (size_t) n) != n || fsync(fd) != 0) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", tmp,
-		                strerror(e));
-	}
-	close(fd);
-	if (rename(tmp, path) != 0 || fsync_dir(a->cfg->source.state_dir) != 0)
-		return cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", path,
-		                strerror(errno));
+	if (write_durably(a->cfg->source.state_dir, path, line, (size_t) n, why, sizeof(why)) != 0)
+		return cdc_errf(err, CDC_ERR_IO, "%s (check source.state_dir)", why);
 	return 0;
 }
 
@@ -684,6 +688,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 	struct pg_slot s;
 	PGresult *res;
 	char sql[300], marker[4200];
+	const char *r;
 	bool interrupted, want_snapshot;
 	int rc;
 
@@ -720,9 +725,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 		s.exists = false;
 	}
 	if (s.exists) {
-		if (s.invalidation_reason[0] != '\0' || strcmp(s.wal_status, "lost") == 0) {
-			const char *r = s.invalidation_reason[0] ? s.invalidation_reason : "wal_removed";
-
+		if ((r = pg_slot_invalidated(&s)) != NULL) {
 			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" has been invalidated by the server "
 			                "(invalidation_reason %s: %s): changes since " CDC_LSN_FMT " can no "
 			                "longer be decoded; drop the slot (pgcdc drop-slot) and re-snapshot",
@@ -925,7 +928,7 @@ timeline_switch(struct agent *a, unsigned tli, cdc_lsn *at, bool *found, struct 
  * holding WAL.  renewing: pgcdc itself is about to drop and recreate the slot with a
  * new snapshot (an interrupted one, or source.snapshot = always at start). */
 static int
-gap_check(struct agent *a, bool renewing, struct cdc_err *err)
+gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err *err)
 {
 	const struct cfg *c = a->cfg;
 	cdc_lsn recorded = 0;
@@ -938,6 +941,7 @@ gap_check(struct agent *a, bool renewing, struct cdc_err *err)
 	if ((rc = state_read(a, &recorded, err)) != 0 ||
 	    (rc = system_read(a, rec_sysid, sizeof(rec_sysid), &rec_tli, &have_sys, err)) != 0)
 		return rc;
+	*recorded_out = recorded;
 	/* a sink that holds changes beyond the server's WAL would skip everything up to
 	 * there as replays, whatever the slot says (and a snapshot does not help) */
 	for (int i = 0; i < a->nsinks; i++) {
@@ -1029,7 +1033,7 @@ gap_check(struct agent *a, bool renewing, struct cdc_err *err)
 static int
 session_open(struct agent *a, bool first, struct cdc_err *err)
 {
-	cdc_lsn start = 0, acked = 0;
+	cdc_lsn start = 0, acked = 0, recorded = 0;
 	bool created = false;
 	char snapname[128];
 	struct pipe_stats st;
@@ -1081,7 +1085,7 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		marker_path(a, marker, sizeof(marker));
 		renewing = (access(marker, F_OK) == 0 && a->cfg->source.snapshot != CFG_SNAP_NEVER) ||
 		           (first && a->cfg->source.snapshot == CFG_SNAP_ALWAYS);
-		if ((rc = gap_check(a, renewing, err)) != 0)
+		if ((rc = gap_check(a, renewing, &recorded, err)) != 0)
 			return rc;
 	}
 	if ((rc = ensure_slot(a, first, &start, &created, snapname, sizeof(snapname), err)) != 0)
@@ -1099,17 +1103,11 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	 * told (a SIGTERM while disconnected), or may have lost it (a crash reverts the
 	 * slot to its last checkpoint); either way it would resend what every sink
 	 * already holds.  Not for a slot just created: its positions start anew. */
-	if (!created) {
-		cdc_lsn recorded = 0;
-
-		if ((rc = state_read(a, &recorded, err)) != 0)
-			return rc;
-		if (recorded > start) {
-			log_info("stream", "slot \"%s\" is confirmed up to " CDC_LSN_FMT ", pgcdc recorded "
-			         "delivery up to " CDC_LSN_FMT ": starting there", a->cfg->source.slot,
-			         CDC_LSN_ARGS(start), CDC_LSN_ARGS(recorded));
-			start = recorded;
-		}
+	if (!created && recorded > start) {
+		log_info("stream", "slot \"%s\" is confirmed up to " CDC_LSN_FMT ", pgcdc recorded "
+		         "delivery up to " CDC_LSN_FMT ": starting there", a->cfg->source.slot,
+		         CDC_LSN_ARGS(start), CDC_LSN_ARGS(recorded));
+		start = recorded;
 	}
 	if ((rc = start_replication(a, start, err)) != 0)
 		return rc;
