@@ -25,8 +25,9 @@ acknowledged before a clean SIGTERM is sent again.
 Faults, chosen by the seed: SIGTERM and restart, kill -9 and restart, a server restart
 (fast or immediate, through $DIFF_PGCTL), at random points of the workload.
 
---mutate {drop,change,swap,dup} alters one delivered record before the comparison: the
-comparison must then fail (the self-test; exit 0 when it did).
+--mutate {drop,change,swap,dup} alters one delivered record before the comparison,
+pq-drop and pq-change one row read back from Parquet, kafka-drop one record read back
+from Kafka: the comparison must then fail (the self-test; exit 0 when it did).
 
 Exit 0: pass.  Exit 1: a difference (printed; the work directory keeps the workload SQL,
 the records, the oracle's output and the logs).
@@ -40,8 +41,10 @@ import re
 import signal
 import subprocess
 import sys
+import struct
 import threading
 import time
+from decimal import Decimal
 
 import psycopg2
 
@@ -61,6 +64,14 @@ class Stats:
 
 STATS = Stats()
 STATS_LOCK = threading.Lock()
+
+
+T0 = time.time()
+
+
+def phase(name):
+    """How long the seed has run when it reaches a phase (stderr: the result file)."""
+    print("phase %-10s %6.1f s" % (name, time.time() - T0), file=sys.stderr)
 
 
 def stat(k, n=1):
@@ -377,7 +388,7 @@ class Agent:
                     "--set", "sink.parquet.rotate_interval=1s"]
         if self.args.brokers:
             cmd += ["--set", "sink.kafka.brokers=%s" % self.args.brokers,
-                    "--set", "sink.kafka.topic_prefix=d%d" % self.args.seed]
+                    "--set", "sink.kafka.topic_prefix=%s" % self.args.prefix]
         cmd.append("run")
         self.proc = subprocess.Popen(cmd, stdout=open(out, "wb"), stderr=open(log, "wb"))
         self.runs.append([out, None, None, log])
@@ -512,9 +523,9 @@ def read_oracle(conn):
             rest = rest.strip()
             if op == "TRUNCATE":
                 for t in split_table_names(head):
-                    cur_t["changes"].append({"table": t, "op": "TRUNCATE"})
+                    cur_t["changes"].append({"table": t, "op": "TRUNCATE", "lsn": lsn_num(lsn)})
                 continue
-            ch = {"table": unquote_qualified(head), "op": op, "old": None, "new": None}
+            ch = {"table": unquote_qualified(head), "op": op, "old": None, "new": None, "lsn": lsn_num(lsn)}
             if op == "INSERT":
                 ch["new"] = parse_tuple(rest)
             elif op == "UPDATE":
@@ -727,22 +738,31 @@ def compare(expected, got):
 
 
 def replay(got, keys):
-    """The consumer's state: last write per key wins; the placeholder keeps the old value."""
+    """The consumer's state: last write per key wins; the placeholder keeps the old value.
+    Keyed tables are indexed by key; keyless ones matched on the whole before image."""
     state = {}
     for tx, recs in got:
         deleted = {}     # table -> the row a key change's delete removed, this transaction
         for table, op, before, after in recs:
-            rows = state.setdefault(table, [])
             key = keys.get(table)
+            rows = state.setdefault(table, {} if key else [])
 
             def find(img):
+                if key:
+                    k = json.dumps([img.get(c) for c in key], default=str)
+                    return k if k in rows else None
                 for i, row in enumerate(rows):
-                    if key:
-                        if all(values_equal(row.get(k), img.get(k)) for k in key):
-                            return i
-                    elif all(values_equal(row.get(k), v) for k, v in img.items()):
+                    if all(values_equal(row.get(c), v) for c, v in img.items()):
                         return i
                 return None
+
+            def put(i, new):
+                if key:
+                    rows[json.dumps([new.get(c) for c in key], default=str)] = new
+                elif i is not None:
+                    rows[i] = new
+                else:
+                    rows.append(new)
             if op == "t":
                 rows.clear()
             elif op == "c":
@@ -751,11 +771,7 @@ def replay(got, keys):
                 for k, v in new.items():
                     if v == PLACEHOLDER and table in deleted:
                         new[k] = deleted[table].get(k)
-                i = find(new) if key else None     # a record sent again: an upsert
-                if i is not None:
-                    rows[i] = new
-                else:
-                    rows.append(new)
+                put(None, new)      # keyed: a record sent again is an upsert
             elif op == "d":
                 i = find(before) if before else None
                 if i is not None:
@@ -767,16 +783,15 @@ def replay(got, keys):
                     for k, v in new.items():
                         if v == PLACEHOLDER:
                             new[k] = rows[i].get(k)
-                    rows[i] = new
-                else:
-                    rows.append(new)
-    return state
+                put(i, new)
+    return {t: list(r.values()) if isinstance(r, dict) else r for t, r in state.items()}
 
 
 def kafka_delivered(brokers, prefix, tables):
     """Every record of the seed's topics read back with kcat, an independent client, as
-    [(txid, [records])] in LSN order (per key, Kafka keeps commit order; across keys the
-    LSN restores it); a re-sent record comes right after its first copy."""
+    [(txid, [records])] in LSN order (per key, Kafka keeps commit order; across keys and
+    for keyless tables, spread over partitions, the LSN restores it); a record sent again
+    is kept once."""
     recs = []
     for t in tables:
         topic = "%s.%s.%s" % (prefix, t[0], t[1])
@@ -799,7 +814,16 @@ def kafka_delivered(brokers, prefix, tables):
             recs.append((r["source"]["lsn"], order, m["partition"], m["offset"], r))
     recs.sort(key=lambda x: x[:4])
     got = []
+    seen = set()
     for _, _, _, _, r in recs:
+        # at-least-once: a record sent again (same change: same LSN, table, op and images)
+        # is applied once, which matters for keyless tables, where a replay cannot upsert
+        ident = json.dumps([r["source"]["lsn"], r["source"]["schema"], r["source"]["table"], r["op"],
+                            r["before"], r["after"]], sort_keys=True)
+        if ident in seen:
+            stat("Kafka records sent again")
+            continue
+        seen.add(ident)
         item = ((r["source"]["schema"], r["source"]["table"]), r["op"], r["before"], r["after"])
         if got and got[-1][0] == r["source"]["txId"]:
             got[-1][1].append(item)
@@ -808,43 +832,199 @@ def kafka_delivered(brokers, prefix, tables):
     return got
 
 
-VCOL = {("public", "t_basic"): "v", ("Odd Schema", "Mixed Case"): "v w", ("public", "t_idx"): "v",
-        ("public", "parted"): "v", ("public", "parted_1"): "v", ("public", "parted_2"): "v"}
 DUCKDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "duckdb-query.mjs")
+PQ_META = ("_pgcdc_op", "_pgcdc_lsn", "_pgcdc_commit_lsn", "_pgcdc_xid", "_pgcdc_commit_ts", "_pgcdc_unchanged")
 
 
-def parquet_state(pqdir, table, key, diffs):
-    """A keyed table replayed from its Parquet files, read back with DuckDB: {key: v}.
-    Exactly once: no change may be there twice."""
+def norm(typ, text):
+    """A value as comparable text, the same for PostgreSQL's text output (the oracle's,
+    or SELECT col::text) and DuckDB's VARCHAR cast of the Parquet value (BC dates
+    rewritten, bytea as \\x hex)."""
+    if text is None:
+        return None
+    typ = DOMAINS.get(typ, typ)
+    typ = re.sub(r"\(.*\)", "", typ).strip()
+    if typ in INTS:
+        return str(int(text))
+    if typ == "numeric":
+        return "NaN" if text.lower() == "nan" else str(Decimal(text).normalize())
+    if typ in ("real", "double precision"):
+        sp = {"nan": "NaN", "inf": "Infinity", "infinity": "Infinity", "-inf": "-Infinity",
+              "-infinity": "-Infinity"}
+        if text.lower() in sp:
+            return sp[text.lower()]
+        f = float(text)
+        if typ == "real":
+            f = struct.unpack("f", struct.pack("f", f))[0]
+        return repr(f)
+    if typ == "boolean":
+        return "true" if text in ("t", "true") else "false"
+    if typ == "bytea":
+        return text.lower()
+    if typ in ("date", "timestamp without time zone", "timestamp with time zone"):
+        return re.sub(r"^(\d{4,}-\d\d-\d\d) \(BC\)(.*)$", r"\1\2 BC", text)
+    if typ == "uuid":
+        return text.lower()
+    return text
+
+
+def parquet_rows(pqdir, table, bytea_cols, diffs):
+    """Every row of a table's Parquet files read back with DuckDB, in commit and change
+    order: [{column: VARCHAR text or None}] (bytea as \\x hex)."""
     d = os.path.join(pqdir, "%s.%s" % table)
     if not os.path.isdir(d):
-        return {}
-    cols = ", ".join('"%s"' % c for c in key + [VCOL[table]])
-    q = ("SELECT %s, _pgcdc_op, _pgcdc_commit_lsn, _pgcdc_lsn FROM read_parquet('%s/*/*.parquet', "
-         "union_by_name = true) ORDER BY _pgcdc_commit_lsn, _pgcdc_lsn, "
-         "CASE _pgcdc_op WHEN 'd' THEN 0 ELSE 1 END" % (cols, d.replace("'", "''")))
-    out = subprocess.run(["node", DUCKDB, "--json", q], capture_output=True, text=True, timeout=300)
+        return []
+    src = "read_parquet('%s/*/*.parquet', union_by_name = true, hive_partitioning = false)" % (
+        d.replace("'", "''"))
+    rep = ", ".join("'\\x' || lower(hex(\"%s\")) AS \"%s\"" % (c, c) for c in sorted(bytea_cols))
+    q = "SET TimeZone = 'UTC'; SELECT COLUMNS(*)::VARCHAR FROM (SELECT *%s FROM %s)" % (
+        " REPLACE (%s)" % rep if rep else "", src)
+    out = subprocess.run(["node", DUCKDB, "--json", "--header", q], capture_output=True, text=True,
+                         timeout=300)
     if out.returncode != 0:
         diffs.append("Parquet: DuckDB could not read %s: %s" % (d, out.stderr[:300]))
-        return {}
-    state, seen = {}, set()
-    nk = len(key)
-    for line in out.stdout.splitlines():
-        row = json.loads(line)
-        k = json.dumps([str(x) for x in row[:nk]])     # DuckDB's JSON gives BIGINT as a string
-        op, clsn, lsn = row[nk + 1], row[nk + 2], row[nk + 3]
-        ident = (k, op, clsn, lsn)
-        if ident in seen:
-            diffs.append("Parquet: %s has a change twice: %s" % (".".join(table), ident))
-        seen.add(ident)
+        return []
+    lines = out.stdout.splitlines()
+    if not lines:
+        return []
+    names = lines[0].split("|")
+    rows = [dict(zip(names, json.loads(line))) for line in lines[1:]]
+    rows.sort(key=lambda r: (int(r["_pgcdc_commit_lsn"]), int(r["_pgcdc_lsn"]),
+                             0 if r["_pgcdc_op"] in ("d", "t") else 1))
+    stat("Parquet rows read back", len(rows))
+    return rows
+
+
+def parquet_expected(txns, keys, via_root):
+    """What the Parquet files must hold, from the oracle: per table, in commit order, one
+    row per change: (xid, lsn, op, {column: (type, text)}, {unchanged columns}).  Deletes
+    carry the old identity, updates the new row, a key change is a delete and a create."""
+    out = {}
+    for t in txns:
+        for ch in t["changes"]:
+            table = ch["table"]
+            if via_root and table[1].startswith("parted_"):
+                table = (table[0], "parted")
+            rows = out.setdefault(table, [])
+
+            def img(tup):
+                vals = {n: (ty, None if v is UNCHANGED else v) for n, ty, v in tup}
+                return vals, {n for n, _, v in tup if v is UNCHANGED}
+            if ch["op"] == "TRUNCATE":
+                rows.append((t["xid"], ch["lsn"], "t", {}, set()))
+            elif ch["op"] == "INSERT":
+                rows.append((t["xid"], ch["lsn"], "c") + img(ch["new"]))
+            elif ch["op"] == "DELETE":
+                rows.append((t["xid"], ch["lsn"], "d") + img(ch["old"] or []))
+            else:
+                key = keys.get(table)
+                new = {n: v for n, _, v in ch["new"]}
+                old = {n: v for n, _, v in ch["old"]} if ch["old"] is not None else None
+                if old is not None and key and any(old.get(k) != new.get(k) for k in key):
+                    rows.append((t["xid"], ch["lsn"], "d") +
+                                img([x for x in ch["old"] if x[0] in key]))
+                    rows.append((t["xid"], ch["lsn"], "c") + img(ch["new"]))
+                else:
+                    rows.append((t["xid"], ch["lsn"], "u") + img(ch["new"]))
+    return out
+
+
+def parquet_compare(table, rows, expected, decimals, diffs):
+    """The Parquet rows of a table against the oracle's changes, one by one, every column:
+    exactly once, in commit order, with the oracle's LSN and xid.  A NaN in a DECIMAL
+    column (numeric(p,s)) is null: Parquet's DECIMAL has none (README, deviations)."""
+    if len(rows) != len(expected):
+        diffs.append("Parquet: %s has %d rows, the oracle %d changes" % (".".join(table), len(rows),
+                                                                        len(expected)))
+    for i, (r, e) in enumerate(zip(rows, expected)):
+        xid, lsn, op, vals, unchanged = e
+        have_unch = set((r.get("_pgcdc_unchanged") or "").split(",")) - {""}
+        bad = []
+        if (int(r["_pgcdc_xid"]), int(r["_pgcdc_lsn"]), r["_pgcdc_op"]) != (xid, lsn, op):
+            bad.append("xid/lsn/op %s %s %s, the oracle %d %d %s" % (
+                r["_pgcdc_xid"], r["_pgcdc_lsn"], r["_pgcdc_op"], xid, lsn, op))
+        elif have_unch != unchanged:
+            bad.append("unchanged %s, the oracle %s" % (sorted(have_unch), sorted(unchanged)))
+        else:
+            for c, v in r.items():
+                if c in PQ_META:
+                    continue
+                typ, want = vals.get(c, ("text", None))
+                if c in decimals and want == "NaN":
+                    want = None
+                    stat("Parquet NaN decimals")
+                if norm(typ, v) != norm(typ, want):
+                    bad.append("%s = %r, the oracle %r" % (c, v, want))
+        if bad:
+            diffs.append("Parquet: %s row %d (xid %d, %s): %s" % (".".join(table), i, xid, op,
+                                                                 "; ".join(bad)[:400]))
+            return
+        stat("Parquet rows compared")
+
+
+def parquet_state(rows, key, types):
+    """A table replayed from its Parquet rows: last write per key wins (without a key: a
+    multiset of inserts); a column named in _pgcdc_unchanged keeps its value.  Columns
+    the DDL steps add and drop (c<N>) are left out: a Parquet reader cannot tell a column
+    a file lacks from a null."""
+    state = {}
+    keyless = []
+    deleted = (None, None)
+    for r in rows:
+        row = {c: norm(types.get(c, "text"), v) for c, v in r.items()
+               if c not in PQ_META and not re.fullmatch(r"c[0-9]+", c)}
+        op = r["_pgcdc_op"]
         if op == "t":
             state.clear()
-        elif op == "d":
-            state.pop(k, None)
-        else:
-            state[k] = row[nk]
-        stat("Parquet rows read back")
-    return state
+            keyless.clear()
+            continue
+        if not key:
+            if op != "c":
+                raise SystemExit("replaying a keyless table from Parquet: op %s" % op)
+            keyless.append(row)
+            continue
+        k = json.dumps([row[c] for c in key])
+        if op == "d":
+            deleted = (r["_pgcdc_xid"], state.pop(k, None))
+            continue
+        # unchanged TOAST keeps the row's value; after a key change (a delete and a create
+        # in one transaction) the value of the row the delete removed
+        prev = state.get(k) or (deleted[1] if deleted[0] == r["_pgcdc_xid"] else None) or {}
+        for c in (r.get("_pgcdc_unchanged") or "").split(","):
+            if c and not re.fullmatch(r"c[0-9]+", c):
+                row[c] = prev.get(c)
+        state[k] = row
+    return sorted(json.dumps(r, sort_keys=True) for r in (keyless if not key else state.values()))
+
+
+def decimal_cols(conn, table):
+    """The columns the Parquet sink writes as DECIMAL: numeric(p,s) with p <= 38."""
+    cur = conn.cursor()
+    cur.execute("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped", table)
+    out = set()
+    for name, typ in cur.fetchall():
+        m = re.fullmatch(r"numeric\((\d+),\d+\)", typ)
+        if m and int(m.group(1)) <= 38:
+            out.add(name)
+    return out
+
+
+def table_text(conn, table):
+    """SELECT * as [{column: text}] and {column: type}."""
+    cur = conn.cursor()
+    cur.execute(SESSION)
+    cur.execute("SELECT a.attname, format_type(a.atttypid, NULL) || CASE WHEN a.attndims > 0 "
+                "AND format_type(a.atttypid, NULL) NOT LIKE '%%[]' THEN '[]' ELSE '' END "
+                "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
+                "AND NOT a.attisdropped ORDER BY a.attnum", table)
+    cols = cur.fetchall()
+    q = "SELECT %s FROM %s" % (", ".join('"%s"::text' % c.replace('"', '""') for c, _ in cols),
+                               ".".join('"%s"' % p.replace('"', '""') for p in table))
+    cur.execute(q)
+    return [dict(zip([c for c, _ in cols], r)) for r in cur.fetchall()], dict(cols)
 
 
 def table_state(conn, table):
@@ -890,7 +1070,9 @@ def main():
     ap.add_argument("--mutate", default="")
     ap.add_argument("--parquet", action="store_true", help="the Parquet sink too, read back with DuckDB")
     ap.add_argument("--brokers", default="", help="Kafka bootstrap: the Kafka sink too, read back with kcat")
+    ap.add_argument("--prefix", default="", help="the Kafka topic prefix (default d<seed>)")
     args = ap.parse_args()
+    args.prefix = args.prefix or "d%d" % args.seed
     os.makedirs(args.work, exist_ok=True)
     seed = args.seed
     global SLOT, ORACLE
@@ -958,6 +1140,7 @@ def main():
     if errors:
         raise SystemExit("; ".join(errors))
 
+    phase("workload")
     # caught up: the slot confirmed the current position, then a clean stop
     conn = None
     deadline = time.time() + 180
@@ -980,14 +1163,15 @@ def main():
         raise SystemExit("pgcdc did not catch up in 180 s (log %s)" % agent.runs[-1][3])
     agent.stop(signal.SIGTERM)
 
+    phase("caught-up")
     txns = read_oracle(conn)
     json.dump([{"xid": t["xid"], "end": t["end"], "n": len(t["changes"])} for t in txns],
               open(os.path.join(args.work, "oracle.json"), "w"))
     expected = expected_records(txns, keys, via_root)
     got, blocks = delivered(agent)
 
-    if args.mutate:
-        m = random.Random(seed * 7)
+    m = random.Random(seed * 7)
+    if args.mutate in ("drop", "change", "swap", "dup"):
         cand = [i for i, (tx, recs) in enumerate(got) if recs]
         i = m.choice(cand)
         tx, recs = got[i]
@@ -1012,6 +1196,7 @@ def main():
                 recs[0], recs[1] = recs[1], recs[0]
         got[i] = (tx, recs) if args.mutate != "swap" or len(recs) >= 2 else got[i]
 
+    phase("oracle")
     diffs = compare(expected, got)
 
     # nothing acknowledged before a clean SIGTERM is sent again
@@ -1034,9 +1219,10 @@ def main():
 
     # the consumer's state equals the tables
     state = replay(got, keys)
-    for table in [("public", "t_basic"), ("Odd Schema", "Mixed Case"), ("public", "t_full"),
+    all_tables = [("public", "t_basic"), ("Odd Schema", "Mixed Case"), ("public", "t_full"),
                   ("public", "t_idx"), ("public", "t_nokey")] + \
-                 ([("public", "parted")] if via_root else [("public", "parted_1"), ("public", "parted_2")]):
+        ([("public", "parted")] if via_root else [("public", "parted_1"), ("public", "parted_2")])
+    for table in all_tables:
         rows_t, rows_r = table_state(conn, table), state.get(table, [])
         key = keys.get(table)
         if key:
@@ -1067,14 +1253,15 @@ def main():
     c = conn.cursor()
     c.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name IN (%s, %s)",
               (SLOT, ORACLE))
+    phase("stdout")
     if args.brokers:
-        kgot = kafka_delivered(args.brokers, "d%d" % seed, [t for t in keys if t[1] != "parted" or via_root])
+        kgot = kafka_delivered(args.brokers, args.prefix, all_tables)
+        if args.mutate == "kafka-drop":
+            kgot[-1] = (kgot[-1][0], kgot[-1][1][:-1])     # the last change: its effect is final
         kstate = replay(kgot, keys)
-        for table in keys:
-            if table[1] == "parted" and not via_root or table[1].startswith("parted_") and via_root:
-                continue
-            want = canon_keyed(table_state(conn, table), keys[table])
-            have = canon_keyed(kstate.get(table, []), keys[table])
+        for table in all_tables:
+            want = canon_keyed(table_state(conn, table), keys.get(table))
+            have = canon_keyed(kstate.get(table, []), keys.get(table))
             if want != have:
                 w, h = set(want), set(have)
                 diffs.append("Kafka: replayed %s differs from the table: %d rows missing, %d extra; "
@@ -1082,21 +1269,32 @@ def main():
                                                sorted(w - h)[:1], sorted(h - w)[:1]))
         stat("Kafka records read back", sum(len(r) for _, r in kgot))
 
+    phase("kafka")
     if args.parquet:
-        for table in keys:
-            if table[1] == "parted" and not via_root or table[1].startswith("parted_") and via_root:
-                continue
-            want = {json.dumps([str(r[k]) for k in keys[table]]): r[VCOL[table]]
-                    for r in table_state(conn, table)}
-            have = parquet_state(os.path.join(args.work, "parquet"), table, keys[table], diffs)
+        pqdir = os.path.join(args.work, "parquet")
+        pexp = parquet_expected(txns, keys, via_root)
+        for table in all_tables:
+            trows, types = table_text(conn, table)
+            rows = parquet_rows(pqdir, table, {c for c, t in types.items() if t == "bytea"}, diffs)
+            if table == ("public", "t_basic") and rows and args.mutate == "pq-drop":
+                rows.pop(m.randrange(len(rows)))
+            elif table == ("public", "t_basic") and rows and args.mutate == "pq-change":
+                rows[m.randrange(len(rows))]["v"] = "mutated"
+            parquet_compare(table, rows, pexp.get(table, []), decimal_cols(conn, table), diffs)
+            if table == ("public", "t_full"):
+                continue     # Parquet has no before image: updates of a keyless table cannot be replayed
+            dec = decimal_cols(conn, table)
+            want = sorted(json.dumps({c: norm(types[c], None if c in dec and v == "NaN" else v)
+                                      for c, v in r.items() if not re.fullmatch(r"c[0-9]+", c)},
+                                     sort_keys=True) for r in trows)
+            have = parquet_state(rows, keys.get(table), types)
             if want != have:
-                miss = [k for k in want if k not in have]
-                extra = [k for k in have if k not in want]
-                wrong = [k for k in want if k in have and want[k] != have[k]]
-                diffs.append("Parquet: replayed %s differs from the table: %d missing, %d extra, %d "
-                             "different (e.g. %s)" % (".".join(table), len(miss), len(extra), len(wrong),
-                                                      (miss + extra + wrong)[:2]))
+                w, h = set(want), set(have)
+                diffs.append("Parquet: replayed %s differs from the table: %d rows missing, %d extra; "
+                             "e.g. %s / %s" % (".".join(table), len(w - h), len(h - w),
+                                               sorted(w - h)[:1], sorted(h - w)[:1]))
 
+    phase("parquet")
     stat("transactions", len(expected))
     stat("records", sum(len(r) for _, _, r in expected))
     stats = dict(STATS.c)

@@ -4,8 +4,8 @@
 # (read back with DuckDB) sinks: SEEDS (a list or ranges:
 # "1-20 33", default 1-5) on each major of PG_VERSIONS (default 15), with PROTOCOLS
 # (default: both the server offers, alternating per seed) and STEPS transactions per
-# session (default 60).  MUTATE=1 adds the self-test: one seed per mutation, which must
-# make the comparison fail.  A failing seed prints its number and keeps its work
+# session (default 60).  MUTATE=1 adds the self-test: one seed per mutation (of a stdout record, a Parquet row,
+# a Kafka record), which must make the comparison fail.  A failing seed prints its number and keeps its work
 # directory (workload SQL, records, the oracle's transactions, logs) under
 # ${DIFF_KEEP:-/tmp/pgcdc-diff}.  Closes with "diff: N passed, N failed".
 set -euo pipefail
@@ -45,7 +45,8 @@ for major in ${PG_VERSIONS:-15}; do
 			--brokers "$KAFKA_BOOTSTRAP" --parquet \
 			--admin "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres" >"$work.txt" 2>&1; then
 			pass=$((pass + 1))
-			echo "ok   - PostgreSQL $major seed $seed (protocol $proto, $(( $(date +%s) - start )) s)"
+			echo "ok   - PostgreSQL $major seed $seed (protocol $proto, $(( $(date +%s) - start )) s:" \
+				"$(awk '/^phase/ { printf "%s%s %.0f", sep, $2, $3; sep = ", " }' "$work.txt"))"
 			cat "$work/stats.json" >>"$totals"; echo >>"$totals"
 		else
 			fail=$((fail + 1)); failed+=("$major:$seed")
@@ -58,11 +59,12 @@ for major in ${PG_VERSIONS:-15}; do
 		psql_q "DROP DATABASE IF EXISTS diff_$seed" >/dev/null 2>&1 || true
 	done
 	if [[ ${MUTATE-} == 1 ]]; then
-		for m in drop change swap dup; do
+		for m in drop change swap dup pq-drop pq-change kafka-drop; do
 			seed=$(( $(expand "${SEEDS:-1-5}" | head -1) ))
 			work=$PG_TMP/mut-$m
 			if /usr/bin/python3 "$PGCDC_SRC/tests/diff/difftest.py" --seed "$seed" --major "$major" \
 				--protocol "${plist[0]}" --steps 20 --faults off --mutate "$m" --pgcdc "$PGCDC_BIN" \
+				--parquet --brokers "$KAFKA_BOOTSTRAP" --prefix "mut-$m-$major" \
 				--work "$work" --admin "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres" \
 				>"$work.txt" 2>&1; then
 				pass=$((pass + 1)); echo "ok   - self-test: mutation $m caught ($(tail -1 "$work.txt" | cut -c1-160))"
