@@ -82,6 +82,7 @@ def stat(k, n=1):
 # ---------------------------------------------------------------- the schema
 
 DOMAINS = {"posint": "integer"}
+VIRTUAL = {"gv"}        # virtual generated columns (18): never published
 
 
 def schema_sql(rnd, major):
@@ -106,10 +107,18 @@ def schema_sql(rnd, major):
         "CREATE TABLE parted (id int, k int, v text, PRIMARY KEY (id, k)) PARTITION BY RANGE (k)",
         "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (50)",
         "CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (50) TO (100)",
-        "CREATE PUBLICATION pgcdc FOR ALL TABLES" +
-        (" WITH (publish_via_partition_root = %s)" % ("true" if via_root else "false")
-         if major >= 13 else ""),
     ]
+    opts = []
+    if major >= 13:
+        opts.append("publish_via_partition_root = %s" % ("true" if via_root else "false"))
+    if major >= 18:
+        # generated columns: the stored one is published, the virtual one never is
+        # (test_decoding prints it as null: the oracle leaves it out, VIRTUAL)
+        sql += ["ALTER TABLE t_basic ADD COLUMN gs bigint GENERATED ALWAYS AS (id * 2) STORED",
+                "ALTER TABLE t_basic ADD COLUMN gv int GENERATED ALWAYS AS (id * 3) VIRTUAL"]
+        opts.append("publish_generated_columns = stored")
+    sql.append("CREATE PUBLICATION pgcdc FOR ALL TABLES" +
+               (" WITH (%s)" % ", ".join(opts) if opts else ""))
     return sql, via_root
 
 
@@ -458,7 +467,8 @@ def parse_tuple(s):
                 val = None
             elif val == "unchanged-toast-datum":
                 val = UNCHANGED
-        out.append((name, typ, val))
+        if name not in VIRTUAL:
+            out.append((name, typ, val))
     return out
 
 
@@ -1019,7 +1029,7 @@ def table_text(conn, table):
                 "AND format_type(a.atttypid, NULL) NOT LIKE '%%[]' THEN '[]' ELSE '' END "
                 "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n "
                 "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
-                "AND NOT a.attisdropped ORDER BY a.attnum", table)
+                "AND NOT a.attisdropped AND a.attgenerated <> 'v' ORDER BY a.attnum", table)
     cols = cur.fetchall()
     q = "SELECT %s FROM %s" % (", ".join('"%s"::text' % c.replace('"', '""') for c, _ in cols),
                                ".".join('"%s"' % p.replace('"', '""') for p in table))
@@ -1034,7 +1044,7 @@ def table_state(conn, table):
                 "AND format_type(a.atttypid, NULL) NOT LIKE '%%[]' THEN '[]' ELSE '' END "
                 "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n "
                 "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
-                "AND NOT a.attisdropped ORDER BY a.attnum", table)
+                "AND NOT a.attisdropped AND a.attgenerated <> 'v' ORDER BY a.attnum", table)
     cols = cur.fetchall()
     q = "SELECT %s FROM %s" % (", ".join('"%s"::text' % c.replace('"', '""') for c, _ in cols),
                                ".".join('"%s"' % p.replace('"', '""') for p in table))
