@@ -666,6 +666,27 @@ def expected_records(txns, keys, via_root):
     return out
 
 
+def resent(block, r):
+    """Whether record r, of the transaction of block (its records so far in this run),
+    starts that transaction over: a connection lost mid-transaction (a server restart)
+    makes the server send it again from its first change, in the same run.  Within one
+    delivery the LSN only grows, except the two halves of a key change (a delete, then
+    a create of the same table) and a truncate of several tables (one record per
+    table), which share one."""
+    prev = block[-1]
+    a, b = prev["source"]["lsn"], r["source"]["lsn"]
+    if b != a:
+        return b < a
+    ident = (r["source"]["schema"], r["source"]["table"])
+    if prev["op"] == "d" and r["op"] == "c":
+        return (prev["source"]["schema"], prev["source"]["table"]) != ident
+    if prev["op"] == "t" and r["op"] == "t":
+        same = [(x["source"]["schema"], x["source"]["table"]) for x in block
+                if x["source"]["lsn"] == b and x["op"] == "t"]
+        return ident in same
+    return True
+
+
 def delivered(agent):
     """pgcdc's records per transaction: the last complete delivery of each txId, in order."""
     blocks = []      # (txid, [records])
@@ -684,7 +705,7 @@ def delivered(agent):
             if r["op"] == "r":
                 continue
             tx = r["source"]["txId"]
-            if run_blocks and run_blocks[-1][0] == tx:
+            if run_blocks and run_blocks[-1][0] == tx and not resent(run_blocks[-1][1], r):
                 run_blocks[-1][1].append(r)
             else:
                 run_blocks.append((tx, [r]))
