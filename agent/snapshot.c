@@ -33,18 +33,6 @@
 #define PROGRESS_MS 5000
 #define MAX_WORKERS 64
 
-struct stable {
-	uint32_t oid;
-	char *qname;          /* "schema"."table" */
-	char *name;           /* schema.table, for messages and metrics */
-	char *select;         /* the COPY query */
-	double reltuples;
-	struct cdc_rel *rel;  /* in the private relcache */
-	struct copytext *ct;  /* parser for its COPY lines */
-	uint64_t rows;
-	int64_t started_ms;
-	bool done;
-};
 
 struct worker {
 	PGconn *conn;
@@ -54,7 +42,7 @@ struct worker {
 struct snap {
 	const struct snap_opts *o;
 	struct relcache *rc;
-	struct stable *tables;
+	struct snap_table *tables;
 	int ntables;
 	int next;             /* next table to start */
 	struct worker w[MAX_WORKERS];
@@ -91,8 +79,8 @@ begin_snapshot_txn(PGconn *conn, const char *snapname, struct cdc_err *err)
  * the stored generated columns the publication publishes (publish_generated_columns,
  * or a column list naming them); without a list, the non-generated columns. */
 static int
-load_relation(struct snap *s, PGconn *conn, struct stable *t, const char *attnames_json,
-              struct cdc_err *err)
+load_relation(struct relcache *rcache, struct cdc_types *types, PGconn *conn, struct snap_table *t,
+              const char *attnames_json, struct cdc_err *err)
 {
 	char oid[16];
 	const char *params[2] = { oid, attnames_json };
@@ -147,7 +135,7 @@ load_relation(struct snap *s, PGconn *conn, struct stable *t, const char *attnam
 	m.u.relation.replident = replident;
 	m.u.relation.ncols = n;
 	m.u.relation.cols = cols;
-	if ((t->rel = relcache_put(s->rc, &m, err)) == NULL) {
+	if ((t->rel = relcache_put(rcache, &m, err)) == NULL) {
 		rc = err->code;
 		goto out;
 	}
@@ -155,7 +143,7 @@ load_relation(struct snap *s, PGconn *conn, struct stable *t, const char *attnam
 		rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = pg_load_types(conn, s->o->types, NULL, t->rel, err)) != 0)
+	if ((rc = pg_load_types(conn, types, NULL, t->rel, err)) != 0)
 		goto out;
 	if ((replident == 'f' || replident == 'n') && (rc = pg_load_pk(conn, t->rel, err)) != 0)
 		goto out;
@@ -196,16 +184,18 @@ out:
 static int
 cmp_size_desc(const void *a, const void *b)
 {
-	const struct stable *x = a, *y = b;
+	const struct snap_table *x = a, *y = b;
 
 	return (x->reltuples < y->reltuples) - (x->reltuples > y->reltuples);
 }
 
-/* The tables to copy, inside the snapshot, largest first. */
-static int
-discover(struct snap *s, PGconn *conn, struct cdc_err *err)
+int
+snap_discover(PGconn *conn, const struct cfg *cfg, char *const *only, int nonly,
+              struct relcache *rcache, struct cdc_types *types, struct snap_table **out, int *nout,
+              struct cdc_err *err)
 {
-	const struct cfg *cfg = s->o->cfg;
+	struct snap_table *tables = NULL;
+	int ntables = 0;
 	const char *params[2];
 	char *want = NULL;
 	size_t wlen = 0;
@@ -215,8 +205,8 @@ discover(struct snap *s, PGconn *conn, struct cdc_err *err)
 
 	/* explicit list: --table, else source.tables; as a JSON array */
 	{
-		char *const *items = s->o->tables ? s->o->tables : cfg->source.tables.items;
-		int n = s->o->tables ? s->o->ntables : cfg->source.tables.n;
+		char *const *items = only ? only : cfg->source.tables.items;
+		int n = only ? nonly : cfg->source.tables.n;
 
 		if (n > 0) {
 			mf = open_memstream(&want, &wlen);
@@ -262,8 +252,8 @@ discover(struct snap *s, PGconn *conn, struct cdc_err *err)
 	}
 	if (want != NULL) {
 		/* every explicitly named table must exist */
-		char *const *items = s->o->tables ? s->o->tables : cfg->source.tables.items;
-		int n = s->o->tables ? s->o->ntables : cfg->source.tables.n;
+		char *const *items = only ? only : cfg->source.tables.items;
+		int n = only ? nonly : cfg->source.tables.n;
 
 		for (int i = 0; i < n; i++) {
 			bool found = false;
@@ -277,14 +267,14 @@ discover(struct snap *s, PGconn *conn, struct cdc_err *err)
 			}
 		}
 	}
-	s->ntables = PQntuples(res);
-	s->tables = calloc(s->ntables > 0 ? (size_t) s->ntables : 1, sizeof(*s->tables));
-	if (s->tables == NULL) {
+	ntables = PQntuples(res);
+	tables = calloc(ntables > 0 ? (size_t) ntables : 1, sizeof(*tables));
+	if (tables == NULL) {
 		rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (int r = 0; r < s->ntables; r++) {
-		struct stable *t = &s->tables[r];
+	for (int r = 0; r < ntables; r++) {
+		struct snap_table *t = &tables[r];
 		const char *filter = PQgetisnull(res, r, 5) ? NULL : PQgetvalue(res, r, 5);
 		const char *attnames = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
 
@@ -303,7 +293,7 @@ discover(struct snap *s, PGconn *conn, struct cdc_err *err)
 			              "GRANT SELECT ON %s TO %s", t->name, t->qname, PQuser(conn));
 			goto out;
 		}
-		if ((rc = load_relation(s, conn, t, attnames, err)) != 0)
+		if ((rc = load_relation(rcache, types, conn, t, attnames, err)) != 0)
 			goto out;
 		if (filter != NULL && filter[0] != '\0') {
 			char *q;
@@ -316,11 +306,29 @@ discover(struct snap *s, PGconn *conn, struct cdc_err *err)
 			t->select = q;
 		}
 	}
-	qsort(s->tables, (size_t) s->ntables, sizeof(*s->tables), cmp_size_desc);
+	qsort(tables, (size_t) ntables, sizeof(*tables), cmp_size_desc);
 out:
 	PQclear(res);
 	free(want);
-	return rc;
+	if (rc != 0) {
+		snap_tables_free(tables, ntables);
+		return rc;
+	}
+	*out = tables;
+	*nout = ntables;
+	return 0;
+}
+
+void
+snap_tables_free(struct snap_table *tables, int n)
+{
+	for (int i = 0; tables != NULL && i < n; i++) {
+		copytext_free(tables[i].ct);
+		free(tables[i].qname);
+		free(tables[i].name);
+		free(tables[i].select);
+	}
+	free(tables);
 }
 
 static void
@@ -329,7 +337,7 @@ progress(struct snap *s, bool force)
 	int64_t now = mono_ms();
 
 	for (int i = 0; i < s->ntables; i++) {
-		struct stable *t = &s->tables[i];
+		struct snap_table *t = &s->tables[i];
 
 		stats_set_snapshot(s->o->stats, t->name, t->done ? "done" : t->started_ms ? "copying"
 		                   : "pending", t->rows, (uint64_t) t->reltuples);
@@ -338,7 +346,7 @@ progress(struct snap *s, bool force)
 		return;
 	s->last_progress_ms = now;
 	for (int i = 0; i < s->nworkers; i++) {
-		struct stable *t;
+		struct snap_table *t;
 		double secs, rate;
 
 		if (s->w[i].table < 0)
@@ -359,7 +367,7 @@ progress(struct snap *s, bool force)
 static int
 start_table(struct snap *s, struct worker *w, struct cdc_err *err)
 {
-	struct stable *t;
+	struct snap_table *t;
 	PGresult *res;
 	char *sql;
 	int rc;
@@ -400,7 +408,7 @@ start_table(struct snap *s, struct worker *w, struct cdc_err *err)
 
 /* Emit one row now, opening a pseudo-transaction if none is open. */
 static int
-emit_now(struct snap *s, struct stable *t, const char *line, size_t len, char flag,
+emit_now(struct snap *s, struct snap_table *t, const char *line, size_t len, char flag,
          struct cdc_err *err)
 {
 	const struct cdc_tuple *tup;
@@ -431,7 +439,7 @@ emit_now(struct snap *s, struct stable *t, const char *line, size_t len, char fl
 
 /* A row arrives: emit the one held before it, hold this one. */
 static int
-emit(struct snap *s, struct stable *t, const char *line, size_t len, struct cdc_err *err)
+emit(struct snap *s, struct snap_table *t, const char *line, size_t len, struct cdc_err *err)
 {
 	int rc;
 
@@ -479,7 +487,7 @@ copy_failed(PGconn *conn, const PGresult *res, const char *table, struct cdc_err
 static int
 copy_chunk(struct snap *s, struct worker *w, struct cdc_err *err)
 {
-	struct stable *t = &s->tables[w->table];
+	struct snap_table *t = &s->tables[w->table];
 	int n = 0, rc = 0;
 
 	while (n < CHUNK_ROWS && !*s->o->stop) {
@@ -556,7 +564,8 @@ snapshot_copy(const struct snap_opts *o, struct cdc_err *err)
 	}
 	s.nworkers = 1;
 	if ((rc = begin_snapshot_txn(s.w[0].conn, o->snapshot_name, err)) != 0 ||
-	    (rc = discover(&s, s.w[0].conn, err)) != 0)
+	    (rc = snap_discover(s.w[0].conn, o->cfg, o->tables, o->ntables, s.rc, o->types, &s.tables,
+	                        &s.ntables, err)) != 0)
 		goto out;
 	res = pg_query(s.w[0].conn, "ending discovery", "COMMIT", 0, NULL, err);
 	if (res == NULL) {
@@ -629,13 +638,7 @@ snapshot_copy(const struct snap_opts *o, struct cdc_err *err)
 out:
 	for (int i = 0; i < s.nworkers; i++)
 		PQfinish(s.w[i].conn);
-	for (int i = 0; i < s.ntables; i++) {
-		copytext_free(s.tables[i].ct);
-		free(s.tables[i].qname);
-		free(s.tables[i].name);
-		free(s.tables[i].select);
-	}
-	free(s.tables);
+	snap_tables_free(s.tables, s.ntables);
 	free(s.held);
 	relcache_free(s.rc);
 	return rc;

@@ -7,11 +7,42 @@
 #define PGCDC_SNAPSHOT_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
 
 #include "config.h"
 #include "pipeline.h"
 #include "stats.h"
 #include "../decoder/types.h"
+
+/* One table to copy or backfill, as the catalog describes it inside the reading
+ * transaction: its relation as pgoutput would describe it (the publication's
+ * column list) and the query that reads it. */
+struct snap_table {
+	uint32_t oid;
+	char *qname;          /* "schema"."table" */
+	char *name;           /* schema.table, for messages and metrics */
+	char *select;         /* SELECT <columns> FROM <qname> [WHERE <row filter>] */
+	double reltuples;
+	struct cdc_rel *rel;  /* in the caller's relcache */
+	struct copytext *ct;  /* parser for its COPY lines */
+	uint64_t rows;
+	int64_t started_ms;
+	bool done;
+};
+
+struct relcache;
+
+/* The tables to read (only[0..nonly-1], else source.tables, else the publication's),
+ * largest first, into *out (owned: snap_tables_free).  Relations go into rcache,
+ * their types into types.  A named table that does not exist, or one without SELECT
+ * privilege, is an error. */
+int snap_discover(PGconn *conn, const struct cfg *cfg, char *const *only, int nonly,
+                  struct relcache *rcache, struct cdc_types *types, struct snap_table **out,
+                  int *nout, struct cdc_err *err);
+void snap_tables_free(struct snap_table *tables, int n);
 
 struct snap_opts {
 	const struct cfg *cfg;

@@ -84,6 +84,7 @@ enum cdc_snap_flag {
 	CDC_SNAP_FALSE = 0,
 	CDC_SNAP_TRUE = 1,
 	CDC_SNAP_LAST = 2,
+	CDC_SNAP_INCREMENTAL = 3,  /* a row of an online backfill chunk (SPEC §7) */
 };
 
 /* Transaction coordinates, shared by every change of one transaction.

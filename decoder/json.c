@@ -1125,6 +1125,7 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 	switch (ch->snapshot) {
 	case CDC_SNAP_TRUE: snap = "true"; break;
 	case CDC_SNAP_LAST: snap = "last"; break;
+	case CDC_SNAP_INCREMENTAL: snap = "incremental"; break;
 	default: snap = "false"; break;
 	}
 	if (txn != NULL) {

@@ -461,6 +461,7 @@ put_source(struct proto_enc *e, const struct cdc_change *ch, const struct json_o
 	switch (ch->snapshot) {
 	case CDC_SNAP_TRUE: src->snapshot = (char *) "true"; break;
 	case CDC_SNAP_LAST: src->snapshot = (char *) "last"; break;
+	case CDC_SNAP_INCREMENTAL: src->snapshot = (char *) "incremental"; break;
 	default: src->snapshot = (char *) "false"; break;
 	}
 	if (txn != NULL) {

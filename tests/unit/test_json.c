@@ -1030,6 +1030,12 @@ test_envelope_create_read(void **state)
 	j = encode(&ch, &default_opts);
 	assert_field(json_object_get(j, "source"), "snapshot", "\"last\"");
 	json_decref(j);
+	/* a row of an online backfill chunk (SPEC §7) */
+	ch.snapshot = CDC_SNAP_INCREMENTAL;
+	j = encode(&ch, &default_opts);
+	assert_field(j, "op", "\"r\"");
+	assert_field(json_object_get(j, "source"), "snapshot", "\"incremental\"");
+	json_decref(j);
 }
 
 static void
