@@ -42,6 +42,14 @@ struct bfw_chunk {
 	/* keyless: top-level xids that updated or deleted rows inside the window */
 	uint32_t *writers;
 	size_t nwriters, wcap;
+	/* changes delivered before the window: (xid, kind, encoded keys) */
+	struct before {
+		uint32_t xid;
+		char kind;
+		size_t off, len;      /* into bkeys */
+	} *before;
+	size_t nbefore, bcap;
+	struct buf bkeys;
 	/* the chunk's snapshot */
 	bool have_snap;
 	uint32_t xmin, xmax;
@@ -140,6 +148,8 @@ bfw_chunk_free(struct bfw_chunk *c)
 	free(c->set_off);
 	free(c->set_len);
 	free(c->writers);
+	free(c->before);
+	free(c->bkeys.p);
 	free(c->xip);
 	free(c);
 }
@@ -402,8 +412,110 @@ out:
 }
 
 int
+bfw_chunk_ident(struct bfw_chunk *c, const struct cdc_change *ch, char *kind, char **out,
+                size_t *len)
+{
+	struct buf b = { 0 };
+	int rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (ch->op == CDC_OP_TRUNCATE) {
+		*kind = BFW_TRUNCATE;
+		return 0;
+	}
+	map_columns(c, ch->rel);
+	if (c->nkey == 0) {
+		*kind = ch->op == CDC_OP_UPDATE || ch->op == CDC_OP_DELETE ? BFW_WRITE : BFW_NONE;
+		return 0;
+	}
+	for (int k = 0; k < c->nkey; k++)
+		if (c->map[c->key[k]] < 0)
+			return 1;
+	/* old key then new key, each nkey values (decoded by their 5-byte headers) */
+	if (ch->old_tuple != NULL && (rc = encode_key(&b, c, ch->old_tuple, c->map)) != 0)
+		goto fail;
+	if (ch->new_tuple != NULL && (rc = encode_key(&b, c, ch->new_tuple, c->map)) != 0)
+		goto fail;
+	*kind = BFW_KEYS;
+	*out = b.p;
+	*len = b.len;
+	return 0;
+fail:
+	free(b.p);
+	return rc;
+}
+
+int
+bfw_chunk_before(struct bfw_chunk *c, uint32_t xid, char kind, const char *ident, size_t len)
+{
+	struct before e = { .xid = xid, .kind = kind, .off = c->bkeys.len, .len = len };
+
+	if (kind == BFW_NONE)
+		return 0;
+	if (c->nbefore == c->bcap) {
+		size_t cap = c->bcap ? c->bcap * 2 : 64;
+		struct before *nb = realloc(c->before, cap * sizeof(*nb));
+
+		if (nb == NULL)
+			return -1;
+		c->before = nb;
+		c->bcap = cap;
+	}
+	if (buf_add(&c->bkeys, ident, len) != 0)
+		return -1;
+	c->before[c->nbefore++] = e;
+	return 0;
+}
+
+/* The keys of entry e (nkey values each, back to back) into the touched set. */
+static int
+touch_encoded(struct bfw_chunk *c, const char *p, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		size_t start = pos, off;
+
+		for (int k = 0; k < c->nkey; k++) {
+			uint32_t n;
+
+			if (pos + 5 > len)
+				return 0;
+			n = ((uint32_t) (unsigned char) p[pos + 1] << 24) |
+			    ((uint32_t) (unsigned char) p[pos + 2] << 16) |
+			    ((uint32_t) (unsigned char) p[pos + 3] << 8) | (unsigned char) p[pos + 4];
+			pos += 5 + n;
+		}
+		if (pos > len)
+			return 0;
+		off = c->touched.len;
+		if (buf_add(&c->touched, p + start, pos - start) != 0)
+			return -1;
+		if ((c->set_n + 1) * 2 > c->set_cap && set_grow(c) != 0)
+			return -1;
+		if (set_find(c, c->touched.p + off, pos - start, true, off))
+			c->touched.len = off;
+	}
+	return 0;
+}
+
+int
 bfw_chunk_finish(struct bfw_chunk *c)
 {
+	/* changes delivered before the window by transactions the read did not see */
+	for (size_t i = 0; i < c->nbefore; i++) {
+		const struct before *e = &c->before[i];
+
+		if (bfw_chunk_sees(c, e->xid))
+			continue;
+		if (e->kind == BFW_TRUNCATE)
+			c->truncated = true;
+		else if (e->kind == BFW_WRITE || e->kind == BFW_REREAD)
+			return 1;
+		else if (touch_encoded(c, c->bkeys.p + e->off, e->len) != 0)
+			return -1;
+	}
 	if (c->truncated) {
 		for (size_t i = 0; i < c->nrows; i++)
 			c->rows[i].dropped = true;

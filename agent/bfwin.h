@@ -77,9 +77,29 @@ bool bfw_chunk_sees(const struct bfw_chunk *c, uint32_t xid);
  * matched), or a negative code on OOM. */
 int bfw_chunk_change(struct bfw_chunk *c, const struct cdc_change *ch, struct cdc_err *err);
 
+/* WAL order is not visibility order: a transaction whose commit record precedes the
+ * low watermark can still be invisible to the chunk's read (it leaves the proc array
+ * after writing its commit record; with synchronous replication, after the standby
+ * answers).  The stream delivers it before the window, and the chunk holds rows older
+ * than it.  So changes delivered before the window are handed over too, with their
+ * transaction: at the high watermark they count like the window's own when the
+ * chunk's snapshot does not see that transaction.
+ *
+ * A change's identity for that: bfw_chunk_ident encodes what a change means to a
+ * chunk of this table (the keys it touches, or for a keyless table whether it
+ * updates or deletes) into *out (owned, *len bytes; kind BFW_*); bfw_chunk_before
+ * hands one to a window.  Returns 0, 1 when the change cannot be matched (as for
+ * bfw_chunk_change), -1 on OOM. */
+/* BFW_REREAD: a change that cannot be matched (the caller's kind for a 1 from
+ * bfw_chunk_ident): a chunk whose snapshot does not see it is read again. */
+enum { BFW_KEYS = 'k', BFW_WRITE = 'w', BFW_TRUNCATE = 't', BFW_NONE = 'n', BFW_REREAD = 'r' };
+int bfw_chunk_ident(struct bfw_chunk *c, const struct cdc_change *ch, char *kind, char **out,
+                    size_t *len);
+int bfw_chunk_before(struct bfw_chunk *c, uint32_t xid, char kind, const char *ident, size_t len);
+
 /* At the high watermark, once every row and the snapshot are in: drop the rows the
- * window's changes make stale.  Returns 0, or 1 when a keyless chunk must be read
- * again (a transaction its snapshot does not see updated or deleted rows). */
+ * window's changes make stale.  Returns 0, 1 when a keyless chunk must be read again
+ * (a transaction its snapshot does not see updated or deleted rows), -1 on OOM. */
 int bfw_chunk_finish(struct bfw_chunk *c);
 
 /* The rows to emit: for i in [0, bfw_chunk_nrows), the line of row i, or NULL when

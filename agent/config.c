@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,16 +39,17 @@
 /* ------------------------------------------------------------------------ */
 
 enum sect {
-	S_SOURCE, S_LOG, S_FILTER, S_FORMAT, S_KAFKA, S_PARQUET, S_STDOUT, S_MONITOR, S_NULL, S_COUNT
+	S_SOURCE, S_LOG, S_FILTER, S_FORMAT, S_KAFKA, S_PARQUET, S_STDOUT, S_MONITOR, S_NULL, S_BACKFILL,
+	S_COUNT
 };
 
 static const char *const sect_names[S_COUNT] = {
 	"source", "log", "filter", "format", "sink.kafka", "sink.parquet", "sink.stdout", "monitor",
-	"sink.null",
+	"sink.null", "backfill",
 };
 
 #define KNOWN_SECTIONS "source, log, filter, format, sink.kafka, sink.parquet, sink.stdout, " \
-	"monitor, sink.null"
+	"monitor, sink.null, backfill"
 
 enum ktype {
 	K_STR,        /* char * */
@@ -81,6 +83,7 @@ _Static_assert(sizeof(enum cfg_kafka_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_compression) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_failover) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_on_gap) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_snapshot_method) == sizeof(int), "enum size");
 
 static const char *const e_pub[] = { "off", "all", "tables", NULL };
 static const char *const e_snap[] = { "initial", "never", "always", NULL };
@@ -94,6 +97,7 @@ static const char *const e_comp[] = { "zstd", "snappy", "none", NULL };
 static const char *const e_proto[] = { "auto", "1", "2", NULL };
 static const char *const e_failover[] = { "auto", "on", "off", NULL };
 static const char *const e_ongap[] = { "stop", "backfill", NULL };
+static const char *const e_snapmethod[] = { "online", "exported", NULL };
 
 #define F(field) offsetof(struct cfg, field)
 
@@ -105,6 +109,8 @@ static const struct keydesc keys[] = {
 	  "off, all or tables" },
 	{ S_SOURCE, "tables", K_LIST, F(source.tables), NULL, NULL },
 	{ S_SOURCE, "snapshot", K_ENUM, F(source.snapshot), e_snap, "initial, never or always" },
+	{ S_SOURCE, "snapshot_method", K_ENUM, F(source.snapshot_method), e_snapmethod,
+	  "online or exported" },
 	{ S_SOURCE, "snapshot_workers", K_INT, F(source.snapshot_workers), NULL, NULL },
 	{ S_SOURCE, "protocol", K_ENUM, F(source.protocol), e_proto, "auto, 1 or 2" },
 	{ S_SOURCE, "failover", K_ENUM, F(source.failover), e_failover, "auto, on or off" },
@@ -144,6 +150,9 @@ static const struct keydesc keys[] = {
 
 	{ S_STDOUT, "enabled", K_BOOL, F(stdout_sink.enabled), NULL, NULL },
 	{ S_NULL, "enabled", K_BOOL, F(null_sink.enabled), NULL, NULL },
+
+	{ S_BACKFILL, "chunk_rows", K_INT64, F(backfill.chunk_rows), NULL, NULL },
+	{ S_BACKFILL, "max_rate", K_INT64, F(backfill.max_rate), NULL, NULL },
 
 	{ S_MONITOR, "interval", K_DUR, F(monitor.interval_ms), NULL, NULL },
 	{ S_MONITOR, "lag_bytes_warning", K_SIZE, F(monitor.lag_bytes_warning), NULL, NULL },
@@ -1593,6 +1602,20 @@ validate(struct pctx *p)
 		snprintf(a, sizeof(a), "%d", c->source.snapshot_workers);
 		return kerr(p, &w, "%s is out of range (1 .. 64)", kdisp(p, k, a));
 	}
+	k = K("backfill.chunk_rows");
+	if (c->backfill.chunk_rows < 1 || c->backfill.chunk_rows > 10000000) {
+		struct where w = key_where(p, k);
+
+		snprintf(a, sizeof(a), "%" PRId64, c->backfill.chunk_rows);
+		return kerr(p, &w, "%s is out of range (1 .. 10000000)", kdisp(p, k, a));
+	}
+	k = K("backfill.max_rate");
+	if (c->backfill.max_rate < 0) {
+		struct where w = key_where(p, k);
+
+		snprintf(a, sizeof(a), "%" PRId64, c->backfill.max_rate);
+		return kerr(p, &w, "%s is negative (rows per second; 0 = unlimited)", kdisp(p, k, a));
+	}
 	k = K("source.on_gap");
 	if (c->source.on_gap == CFG_GAP_BACKFILL) {
 		struct where w = key_where(p, k);
@@ -1753,6 +1776,9 @@ set_defaults(struct cfg *c)
 	c->source.create_publication = CFG_PUB_OFF;
 	c->source.snapshot = CFG_SNAP_INITIAL;
 	c->source.snapshot_workers = 2;
+	c->source.snapshot_method = CFG_SNAPM_EXPORTED;   /* online: not the default yet (README) */
+	c->backfill.chunk_rows = 10000;
+	c->backfill.max_rate = 0;
 	c->source.protocol = 0;   /* auto */
 	c->source.status_interval_ms = 10 * 1000;
 	c->source.heartbeat_interval_ms = 0;

@@ -36,6 +36,7 @@ enum cfg_log_level { CFG_LOG_DEBUG = 0, CFG_LOG_INFO, CFG_LOG_WARNING, CFG_LOG_E
 enum cfg_log_format { CFG_LOG_TEXT = 0, CFG_LOG_JSON };
 enum cfg_failover { CFG_FAILOVER_AUTO = 0, CFG_FAILOVER_ON, CFG_FAILOVER_OFF };
 enum cfg_on_gap { CFG_GAP_STOP = 0, CFG_GAP_BACKFILL };
+enum cfg_snapshot_method { CFG_SNAPM_ONLINE = 0, CFG_SNAPM_EXPORTED };
 
 /* A list of strings from a comma-separated value ("a.b, c.d"): items trimmed, empty
  * items dropped. */
@@ -55,6 +56,7 @@ struct cfg {
 		enum cfg_create_pub create_publication;
 		struct cfg_list tables;
 		enum cfg_snapshot snapshot;
+		enum cfg_snapshot_method snapshot_method;   /* SPEC §7 */
 		int snapshot_workers;     /* 1 .. 64 */
 		int protocol;             /* 1 or 2; 0 = auto (2 on PostgreSQL 14+, else 1) */
 		enum cfg_failover failover;   /* FAILOVER slots (PostgreSQL 17+); auto = on there */
@@ -65,6 +67,11 @@ struct cfg {
 		char *state_dir;
 		int64_t max_inflight;     /* bytes */
 	} source;
+
+	struct {
+		int64_t chunk_rows;       /* rows per chunk of an online backfill */
+		int64_t max_rate;         /* rows/s over all workers; 0 = unlimited */
+	} backfill;
 
 	struct {
 		enum cfg_log_level level;

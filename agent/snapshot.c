@@ -298,7 +298,8 @@ snap_discover(PGconn *conn, const struct cfg *cfg, char *const *only, int nonly,
 		if (filter != NULL && filter[0] != '\0') {
 			char *q;
 
-			if (asprintf(&q, "%s WHERE %s", t->select, filter) < 0) {
+			if ((t->rowfilter = strdup(filter)) == NULL ||
+			    asprintf(&q, "%s WHERE %s", t->select, filter) < 0) {
 				rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 				goto out;
 			}
@@ -327,6 +328,7 @@ snap_tables_free(struct snap_table *tables, int n)
 		free(tables[i].qname);
 		free(tables[i].name);
 		free(tables[i].select);
+		free(tables[i].rowfilter);
 	}
 	free(tables);
 }

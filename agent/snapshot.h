@@ -25,6 +25,7 @@ struct snap_table {
 	char *qname;          /* "schema"."table" */
 	char *name;           /* schema.table, for messages and metrics */
 	char *select;         /* SELECT <columns> FROM <qname> [WHERE <row filter>] */
+	char *rowfilter;      /* the publication's row filter, or NULL */
 	double reltuples;
 	struct cdc_rel *rel;  /* in the caller's relcache */
 	struct copytext *ct;  /* parser for its COPY lines */

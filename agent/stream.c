@@ -28,6 +28,7 @@
 #include "pipeline.h"
 #include "filter.h"
 #include "snapshot.h"
+#include "backfill.h"
 #include "spill.h"
 #include "history.h"
 #include "stats.h"
@@ -54,6 +55,8 @@ struct agent {
 	struct filter *filter;
 	struct cdc_types *types;
 	struct hist *hist;         /* learned types and keys, as of LSN (history.h) */
+	struct backfill *bf;       /* the online snapshot (backfill.h); NULL before the sinks open */
+	bool bf_start;             /* the slot was just created for an online snapshot */
 	uint32_t cur_xid;          /* the transaction being decoded ... */
 	cdc_lsn cur_commit;        /* ... and its commit LSN: the position a Relation applies at */
 	struct sink *sinks[4];
@@ -288,6 +291,9 @@ send_status(struct agent *a, bool reply, struct cdc_err *err)
 	/* record first, then tell the server: never confirm what is not recorded */
 	if (ack > a->state_written && state_write(a, ack) != 0)
 		ack = a->state_written > a->sent_flush ? a->state_written : a->sent_flush;
+	/* backfill progress is recorded for the chunks every sink made durable */
+	if ((rc = backfill_acked(a->bf, ack, err)) != 0)
+		return rc;
 	write_pos = a->received > ack ? a->received : ack;
 	msg[0] = 'r';
 	pg_put64(msg + 1, write_pos);          /* write */
@@ -437,6 +443,8 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 		rc = pipe_begin(a->pipe, ev->txn, err);
 		return rc > 0 ? 0 : rc;
 	case DEC_EV_CHANGE:
+		if ((rc = backfill_change(a->bf, ev->change, err)) != 0)
+			return rc;
 		if ((rc = pipe_change(a->pipe, ev->change, a->cur_msg_len, err)) != 0)
 			return rc;
 		stats_add_change(a->stats, ev->rel->schema, ev->rel->name, ev->change->op);
@@ -471,8 +479,14 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 	case DEC_EV_TYPE:
 		return 0;   /* resolved from pg_type when a relation uses it */
 	case DEC_EV_MESSAGE:
-		if (!(ev->msg->u.message.flags & PGO_MESSAGE_TRANSACTIONAL))
+		if (!(ev->msg->u.message.flags & PGO_MESSAGE_TRANSACTIONAL)) {
+			/* a watermark of an online snapshot chunk may emit the chunk here */
+			if ((rc = backfill_message(a->bf, ev->lsn, ev->msg->u.message.prefix,
+			                           ev->msg->u.message.content, ev->msg->u.message.len,
+			                           err)) != 0)
+				return rc;
 			pipe_note_idle_position(a->pipe, ev->lsn);
+		}
 		return 0;
 	}
 	return 0;
@@ -738,6 +752,16 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 		return 0;
 	}
 	want_snapshot = c->source.snapshot != CFG_SNAP_NEVER;
+	/* the online method reads the tables while streaming: it needs messages (14+) */
+	if (want_snapshot && c->source.snapshot_method == CFG_SNAPM_ONLINE) {
+		if (a->server_version >= 140000) {
+			want_snapshot = false;
+			a->bf_start = true;
+		} else {
+			log_info("stream", "PostgreSQL %d's pgoutput carries no logical decoding messages: "
+			         "the initial snapshot uses the exported method", a->server_version / 10000);
+		}
+	}
 	if (a->failover)    /* 17+: the option-list syntax (15+) carries FAILOVER */
 		snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s', "
 		         "FAILOVER)", a->slot_q, want_snapshot ? "export" : "nothing");
@@ -1078,6 +1102,13 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 			return err->code;
 		pipe_set_filter(a->pipe, a->filter);
 	}
+	if (a->bf == NULL) {
+		struct bf_opts bo = { .cfg = a->cfg, .types = a->types, .pipe = a->pipe,
+		                      .stats = a->stats, .stop = a->stop };
+
+		if ((a->bf = backfill_new(&bo, err)) == NULL)
+			return err->code;
+	}
 	{
 		char marker[4200];
 		bool renewing;
@@ -1095,6 +1126,14 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	a->accept_gap = false;   /* --accept-gap answers the gap found at start, not later ones */
 	if (snapname[0] != '\0' && (rc = initial_snapshot(a, snapname, start, err)) != 0)
 		return rc;
+	/* the online snapshot: started with a new slot, resumed after a restart */
+	if (a->bf_start) {
+		a->bf_start = false;
+		if ((rc = backfill_start(a->bf, err)) != 0)
+			return rc;
+	} else if ((rc = backfill_resume(a->bf, err)) != 0) {
+		return rc;
+	}
 	pipe_stats(a->pipe, &st);
 	acked = st.acked;
 	if (acked > start)
@@ -1135,6 +1174,7 @@ session_close(struct agent *a)
 {
 	if (a->pipe != NULL)
 		pipe_abort(a->pipe);
+	backfill_disconnected(a->bf);
 	dec_reset(a->dec);
 	spill_reset(a->spill);
 	a->in_stream = false;
@@ -1498,6 +1538,7 @@ out:
 	if (a.repl != NULL)
 		PQfinish(a.repl);
 	PQfinish(a.aux);
+	backfill_free(a.bf);
 	sinks_close(a.sinks, a.nsinks);
 	pipe_free(a.pipe);
 	filter_free(a.filter);

@@ -107,6 +107,10 @@ struct cdc_txn {
 	                            * streamed ones: sinks must read it in commit(), not write() */
 	int64_t commit_ts_us;      /* commit time, microseconds since Unix epoch */
 	cdc_lsn prev_commit_lsn;   /* commit LSN of the previous transaction (source.sequence) */
+	cdc_lsn dedupe_lsn;        /* 0, or: an online backfill chunk read again after a crash,
+	                            * first handed to the sinks at this commit LSN; a sink that
+	                            * keeps exactly-once (Parquet) skips it when it holds a
+	                            * transaction of the chunk's table at or past it */
 };
 
 struct cdc_change {

@@ -1759,8 +1759,9 @@ pqs_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	}
 	if ((t = table_for(s, ch->rel)) == NULL)
 		return oom(s, err);
-	if (!s->txn.snapshot && s->txn.commit_lsn <= t->hwm) {
-		s->skipped_rows++;      /* already in a committed file */
+	if (!s->txn.snapshot && (s->txn.commit_lsn <= t->hwm ||
+	                         (s->txn.dedupe_lsn != 0 && s->txn.dedupe_lsn <= t->hwm))) {
+		s->skipped_rows++;      /* already in a committed file (a backfill chunk: its first read) */
 		return 0;
 	}
 	if (s->txn.snapshot && (rc = snapshot_prepare(s, err)) != 0)

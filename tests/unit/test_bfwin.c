@@ -9,7 +9,8 @@
  * relation; a missing key column or an unchanged TOASTed key asks for a new read; a
  * keyless chunk is read again only when a transaction its snapshot does not see
  * updated or deleted rows; snapshot text and xid wraparound; 20000 rows against
- * 5000 touched keys.
+ * 5000 touched keys; changes delivered before the window count only when the chunk's
+ * snapshot does not see their transaction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,6 +320,108 @@ test_many(void **state)
 	bfw_chunk_free(c);
 }
 
+/* Changes delivered before the window count when the chunk's snapshot does not see
+ * their transaction (a commit record before the low watermark, still invisible). */
+static void
+test_before_window(void **state)
+{
+	struct bfw_chunk *enc = chunk_idv(), *c = chunk_idv();
+	struct ttup a, o;
+	struct cdc_txn x = txn;
+	struct cdc_change up = { .op = CDC_OP_UPDATE, .txn = &x, .rel = &rel_idv };
+	struct cdc_change kc = { .op = CDC_OP_UPDATE, .txn = &x, .rel = &rel_idv, .old_kind = 'K' };
+	struct cdc_change tr = { .op = CDC_OP_TRUNCATE, .txn = &x, .rel = &rel_idv };
+	struct cdc_err err = { 0 };
+	char kind, *id, out[256];
+	size_t len;
+
+	for (int i = 1; i <= 5; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "%d", i);
+		add_row(c, k, "x");
+	}
+	assert_int_equal(bfw_chunk_set_snapshot(c, "100:110:105", &err), 0);
+	/* key 2 updated by 105 (running for the snapshot): dropped */
+	up.new_tuple = tup(&a, 2, "2", "y");
+	assert_int_equal(bfw_chunk_ident(enc, &up, &kind, &id, &len), 0);
+	assert_int_equal(kind, BFW_KEYS);
+	assert_int_equal(bfw_chunk_before(c, 105, kind, id, len), 0);
+	free(id);
+	/* key 3 updated by 99 (seen): kept */
+	up.new_tuple = tup(&a, 2, "3", "y");
+	assert_int_equal(bfw_chunk_ident(enc, &up, &kind, &id, &len), 0);
+	assert_int_equal(bfw_chunk_before(c, 99, kind, id, len), 0);
+	free(id);
+	/* a key change 4 -> 40 by 120 (after the snapshot): both keys count */
+	kc.old_tuple = tup(&o, 2, "4", "\\N");
+	kc.new_tuple = tup(&a, 2, "40", "z");
+	assert_int_equal(bfw_chunk_ident(enc, &kc, &kind, &id, &len), 0);
+	assert_int_equal(bfw_chunk_before(c, 120, kind, id, len), 0);
+	free(id);
+	/* a truncate the snapshot saw: nothing */
+	assert_int_equal(bfw_chunk_ident(enc, &tr, &kind, &id, &len), 0);
+	assert_int_equal(kind, BFW_TRUNCATE);
+	assert_int_equal(bfw_chunk_before(c, 101, kind, id, len), 0);
+	assert_int_equal(bfw_chunk_finish(c), 0);
+	survivors(c, out, sizeof(out));
+	assert_string_equal(out, "1\tx|3\tx|5\tx");
+	bfw_chunk_free(c);
+
+	/* a truncate it did not see: everything goes */
+	c = chunk_idv();
+	add_row(c, "1", "x");
+	assert_int_equal(bfw_chunk_set_snapshot(c, "100:110:", &err), 0);
+	assert_int_equal(bfw_chunk_before(c, 110, BFW_TRUNCATE, NULL, 0), 0);
+	assert_int_equal(bfw_chunk_finish(c), 0);
+	assert_int_equal(bfw_chunk_ndropped(c), 1);
+	bfw_chunk_free(c);
+
+	/* an unmatchable change it did not see: read again; one it saw: nothing */
+	c = chunk_idv();
+	assert_int_equal(bfw_chunk_set_snapshot(c, "100:110:", &err), 0);
+	assert_int_equal(bfw_chunk_before(c, 50, BFW_REREAD, NULL, 0), 0);
+	assert_int_equal(bfw_chunk_finish(c), 0);
+	assert_int_equal(bfw_chunk_before(c, 111, BFW_REREAD, NULL, 0), 0);
+	assert_int_equal(bfw_chunk_finish(c), 1);
+	bfw_chunk_free(c);
+	bfw_chunk_free(enc);
+}
+
+/* Keyless: an update or delete before the window by a transaction the snapshot does
+ * not see means a new read; inserts never matter. */
+static void
+test_before_window_keyless(void **state)
+{
+	char *names[] = { "v", "k" };
+	struct bfw_chunk *enc = bfw_chunk_new(names, 2, NULL, 0), *c = bfw_chunk_new(names, 2, NULL, 0);
+	struct cdc_column cols[] = { { .name = "v" }, { .name = "k" } };
+	struct cdc_rel rel = { .oid = 3, .ncols = 2, .cols = cols, .version = 1 };
+	struct ttup t, o;
+	struct cdc_txn x = txn;
+	struct cdc_change ins = { .op = CDC_OP_CREATE, .txn = &x, .rel = &rel };
+	struct cdc_change del = { .op = CDC_OP_DELETE, .txn = &x, .rel = &rel, .old_kind = 'O' };
+	struct cdc_err err = { 0 };
+	char kind, *id;
+	size_t len;
+
+	assert_non_null(enc);
+	assert_non_null(c);
+	ins.new_tuple = tup(&t, 2, "a", "1");
+	assert_int_equal(bfw_chunk_ident(enc, &ins, &kind, &id, &len), 0);
+	assert_int_equal(kind, BFW_NONE);
+	del.old_tuple = tup(&o, 2, "a", "1");
+	assert_int_equal(bfw_chunk_ident(enc, &del, &kind, &id, &len), 0);
+	assert_int_equal(kind, BFW_WRITE);
+	assert_int_equal(bfw_chunk_set_snapshot(c, "100:110:", &err), 0);
+	assert_int_equal(bfw_chunk_before(c, 90, BFW_WRITE, NULL, 0), 0);
+	assert_int_equal(bfw_chunk_finish(c), 0);
+	assert_int_equal(bfw_chunk_before(c, 112, BFW_WRITE, NULL, 0), 0);
+	assert_int_equal(bfw_chunk_finish(c), 1);
+	bfw_chunk_free(c);
+	bfw_chunk_free(enc);
+}
+
 int
 main(void)
 {
@@ -331,6 +434,8 @@ main(void)
 		cmocka_unit_test(test_keyless),
 		cmocka_unit_test(test_snapshot_text),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_before_window),
+		cmocka_unit_test(test_before_window_keyless),
 	};
 
 	bfw_chunk_free(NULL);

@@ -136,6 +136,9 @@ assert_defaults_except_sinks(const struct cfg *c)
 	assert_int_equal(c->source.tables.n, 0);
 	assert_int_equal(c->source.snapshot, CFG_SNAP_INITIAL);
 	assert_int_equal(c->source.snapshot_workers, 2);
+	assert_int_equal(c->source.snapshot_method, CFG_SNAPM_EXPORTED);
+	assert_int_equal(c->backfill.chunk_rows, 10000);
+	assert_int_equal(c->backfill.max_rate, 0);
 	assert_int_equal(c->source.protocol, 0);   /* auto */
 	assert_int_equal(c->source.status_interval_ms, 10000);
 	assert_int_equal(c->source.receive_timeout_ms, 60000);
@@ -188,7 +191,7 @@ test_example_file(void **state)
 	static const char *const every_key[] = {
 		"conninfo", "slot", "publication", "create_publication", "tables", "snapshot",
 		"snapshot_workers", "protocol", "status_interval", "heartbeat_interval", "state_dir",
-		"receive_timeout", "failover", "on_gap",
+		"receive_timeout", "failover", "on_gap", "snapshot_method", "chunk_rows", "max_rate",
 		"max_inflight", "level", "format", "exclude_columns", "mask_columns",
 		"include_tables", "numeric", "unchanged_toast", "brokers", "topic_prefix",
 		"tombstones", "kafka.<property>", "directory", "compression", "rotate_rows",
@@ -198,7 +201,7 @@ test_example_file(void **state)
 		"wal_disk_path", "wal_disk_used_warning", "wal_disk_used_critical", "alert_command",
 		"alert_timeout", "alert_repeat", "metrics_listen", "enabled",
 		"[source]", "[log]", "[filter]", "[format]", "[sink.kafka]", "[sink.parquet]",
-		"[sink.stdout]", "[monitor]",
+		"[sink.stdout]", "[monitor]", "[backfill]",
 	};
 	char path[4096], *ov[] = { "sink.kafka.enabled=on", "sink.parquet.enabled=on" };
 	struct cdc_err err = { 0 };
@@ -403,12 +406,16 @@ test_every_key_set(void **state)
 		"create_publication = tables\n"
 		"tables = public.orders, sales.\"Line Items\" , ,public.x\n"
 		"snapshot = always\n"
+		"snapshot_method = online\n"
 		"snapshot_workers = 64\n"
 		"protocol = 1\n"
 		"status_interval = 1s\n"
 		"heartbeat_interval = 30s\n"
 		"state_dir = /srv/pgcdc\n"
 		"max_inflight = 1MB\n"
+		"[backfill]\n"
+		"chunk_rows = 500\n"
+		"max_rate = 2500\n"
 		"[log]\n"
 		"level = debug\n"
 		"format = json\n"
@@ -462,6 +469,9 @@ test_every_key_set(void **state)
 	assert_string_equal(c->source.tables.items[1], "sales.\"Line Items\"");
 	assert_string_equal(c->source.tables.items[2], "public.x");
 	assert_int_equal(c->source.snapshot, CFG_SNAP_ALWAYS);
+	assert_int_equal(c->source.snapshot_method, CFG_SNAPM_ONLINE);
+	assert_int_equal(c->backfill.chunk_rows, 500);
+	assert_int_equal(c->backfill.max_rate, 2500);
 	assert_int_equal(c->source.snapshot_workers, 64);
 	assert_int_equal(c->source.protocol, 1);
 	assert_int_equal(c->source.status_interval_ms, 1000);
@@ -485,7 +495,7 @@ test_every_key_set(void **state)
 	assert_int_equal(c->kafka.nprops, 3);
 	assert_string_equal(c->kafka.props[0].key, "security.protocol");
 	assert_string_equal(c->kafka.props[0].value, "SASL_SSL");
-	assert_int_equal(c->kafka.props[0].line, 29);
+	assert_int_equal(c->kafka.props[0].line, 33);
 	assert_string_equal(c->kafka.props[1].key, "acks");
 	assert_string_equal(c->kafka.props[2].key, "enable.idempotence");
 	assert_true(c->parquet.enabled);
@@ -976,6 +986,12 @@ test_malformed(void **state)
 		  "(use stop or backfill)" },
 		{ "[sink.stdout]\n[source]\non_gap = backfill\n", "t.conf:3: source.on_gap: ",
 		  "backfill needs the online backfill" },
+		{ "[sink.stdout]\n[source]\nsnapshot_method = lazy\n", "t.conf:3: source.snapshot_method: ",
+		  "(use online or exported)" },
+		{ "[sink.stdout]\n[backfill]\nchunk_rows = 0\n", "t.conf:3: backfill.chunk_rows: ",
+		  "\"0\" is out of range (1 .. 10000000)" },
+		{ "[sink.stdout]\n[backfill]\nmax_rate = -5\n", "t.conf:3: backfill.max_rate: ",
+		  "\"-5\" is negative" },
 		{ "[sink.stdout]\n[source]\nsnapshot_workers = 0\n", "t.conf:3: source.snapshot_workers: ",
 		  "\"0\" is out of range (1 .. 64)" },
 		{ "[sink.stdout]\n[source]\nsnapshot_workers = 65\n", "t.conf:3: source.snapshot_workers: ",

@@ -329,6 +329,20 @@ test_exactly_once_after_restart(void **state)
 	assert_int_equal(x->s->ops->flush(x->s, 1000, &x->err), 0);
 	assert_listing(x, DT, "0000000000000100-0000000000000200.parquet:4 "
 	               "0000000000000300-0000000000000300.parquet:1");
+	/* an online backfill chunk read again after a crash, first handed at 0x300 (which
+	 * the files hold): skipped; one first handed at 0x400: written */
+	{
+		struct cdc_txn again = txn(0x500, T0), fresh = txn(0x600, T0);
+
+		again.dedupe_lsn = 0x300;
+		fresh.dedupe_lsn = 0x400;
+		commit_rows(x, &again, &rel_t1, 7, 3);
+		commit_rows(x, &fresh, &rel_t1, 10, 2);
+		assert_int_equal(x->s->ops->flush(x->s, 1000, &x->err), 0);
+		assert_listing(x, DT, "0000000000000100-0000000000000200.parquet:4 "
+		               "0000000000000300-0000000000000300.parquet:1 "
+		               "0000000000000600-0000000000000600.parquet:2");
+	}
 }
 
 static void

@@ -1,0 +1,1278 @@
+/*
+ * backfill.c — the online snapshot (see backfill.h for the design).
+ *
+ * Locking: b->mu guards the workers' chunk slots, the tables' cursors and b->fatal.
+ * The replication thread takes it for each watermark and, while a backfill runs,
+ * for each change of the stream; it never holds it while calling into the pipeline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "backfill.h"
+#include "bfwin.h"
+#include "pg.h"
+#include "snapshot.h"
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../decoder/copytext.h"
+#include "../decoder/relcache.h"
+
+#define MAX_WORKERS 64
+#define MAX_KEY 32
+#define PROGRESS_MS 5000
+#define RETRY_MS 2000
+
+enum cstate {
+	C_IDLE = 0,    /* no chunk in flight */
+	C_READING,     /* low watermark written, rows being read */
+	C_POSTED,      /* rows in memory, high watermark written (or being written) */
+	C_DONE,        /* emitted at its high watermark */
+	C_REREAD,      /* read it again */
+};
+
+struct bftable {
+	struct snap_table *t;
+	int nkey;
+	int key[MAX_KEY];          /* record key columns: indexes into t->rel->cols */
+	char *keytype[MAX_KEY];    /* their SQL types, for the cursor's literals */
+	char *cursor[MAX_KEY];     /* keyed: the last key read (text), NULL before the first */
+	bool have_cursor;
+	uint32_t page, end_page;   /* keyless: next page to read, pages at the start */
+	uint32_t pages_per_chunk;
+	bool taken, done;
+	uint64_t rows, chunks;
+	int64_t started_ms;
+	/* changes the stream delivered of this table that the newest chunk snapshot did
+	 * not see (or delivered since): a window copies them at its low watermark */
+	struct bfw_chunk *enc;     /* encodes a change's identity for this table */
+	struct recent {
+		uint32_t xid;
+		char kind;
+		char *ident;
+		size_t len;
+	} *recent;
+	size_t nrecent, rcap;
+	/* as of the acknowledged position: what the state file records */
+	char *dur_cursor[MAX_KEY];
+	bool dur_have_cursor, dur_done;
+	uint32_t dur_page;
+	uint64_t dur_rows;
+	/* a chunk handed to the sinks and not yet recorded: its commit LSN.  After a crash
+	 * the chunk is read again and goes out with dedupe_lsn = this, so Parquet, which
+	 * may hold it already, does not write it twice */
+	cdc_lsn dur_pending;
+};
+
+struct bfworker {
+	struct backfill *b;
+	pthread_t th;
+	bool started;
+	PGconn *conn;
+	/* the chunk in flight: guarded by b->mu */
+	enum cstate st;
+	uint64_t id;
+	int table;
+	uint32_t page_from, page_to;   /* keyless: its pages */
+	char **lines;
+	size_t *lens;
+	size_t nlines, cap;
+	char *snap;
+	struct bfw_chunk *win;
+	bool win_reread;
+};
+
+/* The progress a chunk makes (replication thread only). */
+struct pend {
+	int table;
+	cdc_lsn at;
+	char *cursor[MAX_KEY];
+	bool have_cursor;
+	uint32_t page;
+	bool done;
+	uint64_t rows;
+};
+
+struct backfill {
+	struct bf_opts o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct relcache *rc;
+	struct snap_table *tables;
+	int ntables;
+	struct bftable *bt;
+	struct bfworker w[MAX_WORKERS];
+	int nworkers;
+	uint64_t next_id;
+	bool stopping;
+	bool active;
+	bool emitting;             /* inside high_watermark (its flush sends status updates) */
+	json_t *finished;          /* tables an earlier run finished (resumed: kept in the file) */
+	char fatal[512];           /* a worker's unrecoverable error, raised by the main thread */
+	int64_t last_progress_ms;
+	int64_t started_ms;
+};
+
+static void
+state_path(const struct cfg *cfg, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s.backfill", cfg->source.state_dir, cfg->source.slot);
+}
+
+static void
+free_strs(char **v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+}
+
+static void
+chunk_clear(struct bfworker *w)
+{
+	for (size_t i = 0; i < w->nlines; i++)
+		free(w->lines[i]);
+	w->nlines = 0;
+	free(w->snap);
+	w->snap = NULL;
+	bfw_chunk_free(w->win);
+	w->win = NULL;
+	w->win_reread = false;
+}
+
+static struct bfw_chunk *new_window(struct bftable *t);
+static void recent_prune(struct backfill *b, const struct bfw_chunk *seen_by);
+
+/* ---- the state file ---- */
+
+/* Write the durable progress of every table (replication thread). */
+static int
+state_write(struct backfill *b, struct cdc_err *err)
+{
+	char path[4096], tmp[4200];
+	json_t *root = json_object(), *arr = json_array();
+	char *text = NULL;
+	int fd = -1, rc = 0;
+
+	if (root == NULL || arr == NULL)
+		goto oom;
+	json_object_set_new(root, "tables", arr);
+	if (b->finished != NULL)
+		json_array_extend(arr, b->finished);
+	pthread_mutex_lock(&b->mu);
+	for (int i = 0; i < b->ntables; i++) {
+		struct bftable *t = &b->bt[i];
+		json_t *o = json_object(), *key = json_null();
+
+		if (o == NULL)
+			goto oom_locked;
+		if (t->nkey > 0 && t->dur_have_cursor) {
+			key = json_array();
+			for (int k = 0; k < t->nkey; k++)
+				json_array_append_new(key, json_string(t->dur_cursor[k]));
+		}
+		json_object_set_new(o, "name", json_string(t->t->name));
+		json_object_set_new(o, "done", json_boolean(t->dur_done));
+		json_object_set_new(o, "key", key);
+		json_object_set_new(o, "page", json_integer(t->dur_page));
+		json_object_set_new(o, "end_page", json_integer(t->end_page));
+		json_object_set_new(o, "pending", t->dur_pending ? json_integer((json_int_t) t->dur_pending)
+		                                                 : json_null());
+		json_object_set_new(o, "rows", json_integer((json_int_t) t->dur_rows));
+		json_array_append_new(arr, o);
+	}
+	pthread_mutex_unlock(&b->mu);
+	if ((text = json_dumps(root, JSON_COMPACT)) == NULL)
+		goto oom;
+	state_path(b->o.cfg, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text) || fsync(fd) != 0 ||
+	    close(fd) != 0 || rename(tmp, path) != 0) {
+		rc = cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", path,
+		              strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	{
+		int dfd = open(b->o.cfg->source.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+out:
+	free(text);
+	json_decref(root);
+	return rc;
+oom_locked:
+	pthread_mutex_unlock(&b->mu);
+oom:
+	rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	goto out;
+}
+
+static json_t *
+state_read(const struct cfg *cfg)
+{
+	char path[4096];
+	json_error_t je;
+
+	state_path(cfg, path, sizeof(path));
+	if (access(path, F_OK) != 0)
+		return NULL;
+	return json_load_file(path, 0, &je);
+}
+
+bool
+backfill_pending(const struct cfg *cfg)
+{
+	json_t *root = state_read(cfg), *t;
+	size_t i;
+	bool pending = false;
+
+	json_array_foreach(json_object_get(root, "tables"), i, t)
+		pending = pending || !json_is_true(json_object_get(t, "done"));
+	json_decref(root);
+	return pending;
+}
+
+/* ---- workers ---- */
+
+static int64_t
+now_ms(void)
+{
+	return mono_ms();
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static bool
+stopping(struct backfill *b)
+{
+	bool s;
+
+	pthread_mutex_lock(&b->mu);
+	s = b->stopping || *b->o.stop;
+	pthread_mutex_unlock(&b->mu);
+	return s;
+}
+
+static int
+emit_watermark(struct bfworker *w, uint64_t id, char kind, struct cdc_err *err)
+{
+	char content[300];
+	const char *params[2] = { BACKFILL_WM_PREFIX, content };
+	PGresult *res;
+
+	snprintf(content, sizeof(content), "%s %" PRIu64 " %c", w->b->o.cfg->source.slot, id, kind);
+	res = pg_query(w->conn, "writing a backfill watermark",
+	               "SELECT pg_logical_emit_message(false, $1, $2)", 2, params, err);
+	if (res == NULL)
+		return err->code;
+	PQclear(res);
+	return 0;
+}
+
+/* The query reading the next chunk of table t (worker; cursor read under b->mu). */
+static char *
+chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
+{
+	char *q = NULL, *where = NULL, *order = NULL;
+	size_t wl = 0, ol = 0;
+	FILE *wf = open_memstream(&where, &wl), *of = open_memstream(&order, &ol);
+	int64_t n = b->o.cfg->backfill.chunk_rows;
+
+	if (wf == NULL || of == NULL) {
+		if (wf)
+			fclose(wf);
+		if (of)
+			fclose(of);
+		free(where);
+		free(order);
+		return NULL;
+	}
+	if (t->nkey > 0) {
+		pthread_mutex_lock(&b->mu);
+		for (int k = 0; k < t->nkey; k++) {
+			const char *name = t->t->rel->cols[t->key[k]].name;
+			char *id = PQescapeIdentifier(w->conn, name, strlen(name));
+
+			fprintf(of, "%s%s", k ? ", " : "", id ? id : "?");
+			PQfreemem(id);
+		}
+		fclose(of);
+		if (t->have_cursor) {
+			fprintf(wf, "(%s) > (", order);
+			for (int k = 0; k < t->nkey; k++) {
+				char *lit = PQescapeLiteral(w->conn, t->cursor[k], strlen(t->cursor[k]));
+
+				fprintf(wf, "%s%s::%s", k ? ", " : "", lit ? lit : "NULL", t->keytype[k]);
+				PQfreemem(lit);
+			}
+			fputc(')', wf);
+		} else {
+			fputs("true", wf);
+		}
+		pthread_mutex_unlock(&b->mu);
+		fclose(wf);
+		if (asprintf(&q, "COPY (SELECT * FROM (%s) AS s WHERE %s ORDER BY %s LIMIT %" PRId64
+		             ") TO STDOUT", t->t->select, where, order, n) < 0)
+			q = NULL;
+	} else {
+		fclose(of);
+		fclose(wf);
+		if (asprintf(&q, "COPY (%s %s ctid >= '(%u,0)'::tid AND ctid < '(%u,0)'::tid) TO STDOUT",
+		             t->t->select, t->t->rowfilter ? "AND" : "WHERE", w->page_from,
+		             w->page_to) < 0)
+			q = NULL;
+	}
+	free(where);
+	free(order);
+	return q;
+}
+
+/* Read one chunk into w's slot.  Returns 0, 1 when the table is gone, or a code. */
+static int
+read_chunk(struct bfworker *w, struct bftable *t, struct cdc_err *err)
+{
+	struct backfill *b = w->b;
+	PGresult *res;
+	char *q;
+	int rc = 0;
+
+	res = pg_query(w->conn, "starting a backfill chunk",
+	               "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err);
+	if (res == NULL)
+		return err->code;
+	PQclear(res);
+	res = pg_query(w->conn, "reading the chunk's snapshot", "SELECT pg_current_snapshot()::text",
+	               0, NULL, err);
+	if (res == NULL)
+		return err->code;
+	pthread_mutex_lock(&b->mu);
+	free(w->snap);
+	w->snap = strdup(PQgetvalue(res, 0, 0));
+	pthread_mutex_unlock(&b->mu);
+	PQclear(res);
+	if ((q = chunk_query(b, w, t)) == NULL)
+		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	res = PQexec(w->conn, q);
+	free(q);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		rc = state && strcmp(state, "42P01") == 0 ? 1 :
+		     cdc_errf(err, PQstatus(w->conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
+		              "backfill of %s: reading a chunk failed: %s", t->t->name,
+		              m ? m : PQerrorMessage(w->conn));
+		PQclear(res);
+		PQclear(PQexec(w->conn, "ROLLBACK"));
+		return rc;
+	}
+	PQclear(res);
+	for (;;) {
+		char *line = NULL;
+		int len = PQgetCopyData(w->conn, &line, 0);
+
+		if (len == -1)
+			break;
+		if (len < 0)
+			return cdc_errf(err, CDC_ERR_CONN, "backfill of %s: reading a chunk failed: %s",
+			                t->t->name, PQerrorMessage(w->conn));
+		pthread_mutex_lock(&b->mu);
+		if (w->nlines == w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 1024;
+			char **nl = realloc(w->lines, cap * sizeof(*nl));
+			size_t *nn = realloc(w->lens, cap * sizeof(*nn));
+
+			if (nl != NULL)
+				w->lines = nl;
+			if (nn != NULL)
+				w->lens = nn;
+			if (nl == NULL || nn == NULL) {
+				pthread_mutex_unlock(&b->mu);
+				PQfreemem(line);
+				return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+			}
+			w->cap = cap;
+		}
+		w->lines[w->nlines] = malloc((size_t) len);
+		if (w->lines[w->nlines] == NULL) {
+			pthread_mutex_unlock(&b->mu);
+			PQfreemem(line);
+			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory for a %d-byte row", len);
+		}
+		memcpy(w->lines[w->nlines], line, (size_t) len);
+		w->lens[w->nlines++] = (size_t) len;
+		pthread_mutex_unlock(&b->mu);
+		PQfreemem(line);
+	}
+	res = PQgetResult(w->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		rc = cdc_errf(err, PQstatus(w->conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
+		              "backfill of %s: reading a chunk failed: %s", t->t->name,
+		              m ? m : PQerrorMessage(w->conn));
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	res = pg_query(w->conn, "ending a backfill chunk", "COMMIT", 0, NULL, err);
+	if (res == NULL)
+		return err->code;
+	PQclear(res);
+	return 0;
+}
+
+/* The next table for a worker, or -1. */
+static int
+take_table(struct backfill *b)
+{
+	int i = -1;
+
+	pthread_mutex_lock(&b->mu);
+	for (int k = 0; k < b->ntables; k++)
+		if (!b->bt[k].taken && !b->bt[k].done) {
+			b->bt[k].taken = true;
+			b->bt[k].started_ms = now_ms();
+			i = k;
+			break;
+		}
+	pthread_mutex_unlock(&b->mu);
+	return i;
+}
+
+/* Backfill table ti chunk by chunk.  Returns 0 when done (or stopping), a code on an
+ * error worth a retry. */
+static int
+do_table(struct bfworker *w, int ti, struct cdc_err *err)
+{
+	struct backfill *b = w->b;
+	struct bftable *t = &b->bt[ti];
+	int64_t t0 = now_ms();
+	uint64_t read_rows = 0;
+	int rc;
+
+	for (;;) {
+		enum cstate verdict;
+		uint64_t id;
+
+		if (stopping(b))
+			return 0;
+		pthread_mutex_lock(&b->mu);
+		if (t->done) {
+			pthread_mutex_unlock(&b->mu);
+			return 0;
+		}
+		chunk_clear(w);
+		id = ++b->next_id;
+		w->id = id;
+		w->table = ti;
+		w->st = C_READING;
+		w->page_from = t->page;
+		w->page_to = t->page + t->pages_per_chunk;
+		pthread_mutex_unlock(&b->mu);
+		if ((rc = emit_watermark(w, id, 'L', err)) != 0)
+			goto fail;
+		if ((rc = read_chunk(w, t, err)) < 0)
+			goto fail;
+		if (rc == 1) {
+			log_warning("backfill", "table %s was dropped during its backfill; skipped",
+			            t->t->name);
+			pthread_mutex_lock(&b->mu);
+			t->done = true;
+			w->st = C_IDLE;
+			pthread_mutex_unlock(&b->mu);
+			return 0;
+		}
+		pthread_mutex_lock(&b->mu);
+		w->st = C_POSTED;
+		read_rows += w->nlines;
+		pthread_mutex_unlock(&b->mu);
+		if ((rc = emit_watermark(w, id, 'H', err)) != 0)
+			goto fail;
+		pthread_mutex_lock(&b->mu);
+		while (w->st == C_POSTED && !b->stopping && !*b->o.stop)
+			pthread_cond_wait(&b->cv, &b->mu);
+		verdict = w->st;
+		w->st = C_IDLE;
+		chunk_clear(w);
+		pthread_mutex_unlock(&b->mu);
+		if (verdict == C_POSTED)
+			return 0;      /* stopping */
+		/* backfill.max_rate, shared evenly by the workers */
+		if (b->o.cfg->backfill.max_rate > 0) {
+			double per = (double) b->o.cfg->backfill.max_rate / b->nworkers;
+			int64_t due = t0 + (int64_t) (1000.0 * (double) read_rows / per);
+
+			if (due > now_ms())
+				sleep_ms(due - now_ms());
+		}
+	}
+fail:
+	pthread_mutex_lock(&b->mu);
+	w->st = C_IDLE;
+	chunk_clear(w);
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct bfworker *w = arg;
+	struct backfill *b = w->b;
+	int ti = -1;
+
+	while (!stopping(b)) {
+		struct cdc_err err = { 0 };
+		int rc;
+
+		if (w->conn == NULL || PQstatus(w->conn) != CONNECTION_OK) {
+			PQfinish(w->conn);
+			w->conn = pg_connect(b->o.cfg->source.conninfo, false, &err);
+			if (w->conn == NULL) {
+				log_warning("backfill", "worker: %s; retrying", err.msg);
+				sleep_ms(RETRY_MS);
+				continue;
+			}
+		}
+		if (ti < 0 && (ti = take_table(b)) < 0)
+			break;
+		rc = do_table(w, ti, &err);
+		if (rc == 0) {
+			ti = -1;
+			continue;
+		}
+		if (rc == CDC_ERR_CONN) {
+			log_warning("backfill", "%s; reconnecting", err.msg);
+			PQfinish(w->conn);
+			w->conn = NULL;
+		} else {
+			/* another error (privileges, a query the server refuses): the agent stops */
+			pthread_mutex_lock(&b->mu);
+			if (b->fatal[0] == '\0')
+				snprintf(b->fatal, sizeof(b->fatal), "%s", err.msg);
+			pthread_mutex_unlock(&b->mu);
+			break;
+		}
+		sleep_ms(RETRY_MS);
+	}
+	PQfinish(w->conn);
+	w->conn = NULL;
+	return NULL;
+}
+
+/* ---- setup ---- */
+
+struct backfill *
+backfill_new(const struct bf_opts *o, struct cdc_err *err)
+{
+	struct backfill *b = calloc(1, sizeof(*b));
+
+	if (b == NULL || (b->rc = relcache_new()) == NULL) {
+		free(b);
+		cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	b->o = *o;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	return b;
+}
+
+static void
+stop_workers(struct backfill *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->stopping = true;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	for (int i = 0; i < b->nworkers; i++)
+		if (b->w[i].started)
+			pthread_join(b->w[i].th, NULL);
+	for (int i = 0; i < b->nworkers; i++) {
+		chunk_clear(&b->w[i]);
+		free(b->w[i].lines);
+		free(b->w[i].lens);
+		b->w[i].lines = NULL;
+		b->w[i].lens = NULL;
+		b->w[i].cap = 0;
+		b->w[i].started = false;
+	}
+	b->nworkers = 0;
+	b->stopping = false;
+}
+
+void
+backfill_free(struct backfill *b)
+{
+	if (b == NULL)
+		return;
+	stop_workers(b);
+	for (int i = 0; i < b->ntables; i++) {
+		free_strs(b->bt[i].keytype, b->bt[i].nkey);
+		free_strs(b->bt[i].cursor, b->bt[i].nkey);
+		free_strs(b->bt[i].dur_cursor, b->bt[i].nkey);
+		for (size_t k = 0; k < b->bt[i].nrecent; k++)
+			free(b->bt[i].recent[k].ident);
+		free(b->bt[i].recent);
+		bfw_chunk_free(b->bt[i].enc);
+	}
+	free(b->bt);
+	snap_tables_free(b->tables, b->ntables);
+	json_decref(b->finished);
+	relcache_free(b->rc);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b);
+}
+
+/* Key columns, their types and (keyless) the page ranges of the discovered tables. */
+static int
+describe(struct backfill *b, PGconn *conn, struct cdc_err *err)
+{
+	b->bt = calloc(b->ntables > 0 ? (size_t) b->ntables : 1, sizeof(*b->bt));
+	if (b->bt == NULL)
+		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < b->ntables; i++) {
+		struct bftable *t = &b->bt[i];
+		const struct cdc_rel *rel;
+		char oid[16];
+		const char *params[1] = { oid };
+		PGresult *res;
+
+		t->t = &b->tables[i];
+		rel = t->t->rel;
+		snprintf(oid, sizeof(oid), "%u", rel->oid);
+		for (int c = 0; c < rel->ncols; c++) {
+			if (!rel->cols[c].pk)
+				continue;
+			if (t->nkey == MAX_KEY)
+				return cdc_errf(err, CDC_ERR_FATAL, "backfill of %s: a key of more than %d "
+				                "columns", t->t->name, MAX_KEY);
+			t->key[t->nkey++] = c;
+		}
+		if ((t->enc = new_window(t)) == NULL)
+			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		res = pg_query(conn, "describing a table to backfill",
+		               "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
+		               "  (SELECT greatest(pg_relation_size(c.oid) / current_setting('block_size')::int, 0) "
+		               "     FROM pg_class c WHERE c.oid = $1::oid), "
+		               "  (SELECT CASE WHEN c.relpages > 0 THEN c.reltuples / c.relpages END "
+		               "     FROM pg_class c WHERE c.oid = $1::oid) "
+		               "FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 "
+		               "AND NOT a.attisdropped", 1, params, err);
+		if (res == NULL)
+			return err->code;
+		for (int k = 0; k < t->nkey; k++)
+			for (int r = 0; r < PQntuples(res); r++)
+				if (strcmp(PQgetvalue(res, r, 0), rel->cols[t->key[k]].name) == 0 &&
+				    (t->keytype[k] = strdup(PQgetvalue(res, r, 1))) == NULL) {
+					PQclear(res);
+					return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+				}
+		for (int k = 0; k < t->nkey; k++)
+			if (t->keytype[k] == NULL) {
+				PQclear(res);
+				return cdc_errf(err, CDC_ERR_FATAL, "backfill of %s: key column %s not found",
+				                t->t->name, rel->cols[t->key[k]].name);
+			}
+		if (PQntuples(res) > 0) {
+			/* rows per page from the statistics; 50 before the table was ever analyzed */
+			double per_page = PQgetisnull(res, 0, 3) ? 50 : atof(PQgetvalue(res, 0, 3));
+			double pages = (double) b->o.cfg->backfill.chunk_rows / (per_page > 1 ? per_page : 1);
+
+			t->end_page = (uint32_t) strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+			t->pages_per_chunk = pages < 1 ? 1 : pages > 1e6 ? 1000000 : (uint32_t) pages;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+/* Discover the tables (only: NULL = all) and start the workers. */
+static int
+begin(struct backfill *b, char *const *only, int nonly, json_t *resume, struct cdc_err *err)
+{
+	PGconn *conn = pg_connect(b->o.cfg->source.conninfo, false, err);
+	int nworkers = b->o.cfg->source.snapshot_workers, rc;
+	PGresult *res;
+
+	if (conn == NULL)
+		return err->code;
+	res = pg_query(conn, "starting discovery", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	               0, NULL, err);
+	if (res == NULL) {
+		rc = err->code;
+		goto out;
+	}
+	PQclear(res);
+	if ((rc = snap_discover(conn, b->o.cfg, only, nonly, b->rc, b->o.types, &b->tables,
+	                        &b->ntables, err)) != 0 ||
+	    (rc = describe(b, conn, err)) != 0)
+		goto out;
+	PQclear(PQexec(conn, "COMMIT"));
+	/* progress recorded by an earlier run */
+	if (resume != NULL) {
+		json_t *jt;
+		size_t i;
+
+		json_array_foreach(json_object_get(resume, "tables"), i, jt) {
+			const char *name = json_string_value(json_object_get(jt, "name"));
+			json_t *key = json_object_get(jt, "key");
+
+			for (int k = 0; name != NULL && k < b->ntables; k++) {
+				struct bftable *t = &b->bt[k];
+
+				if (strcmp(t->t->name, name) != 0)
+					continue;
+				t->done = t->dur_done = json_is_true(json_object_get(jt, "done"));
+				t->page = t->dur_page = (uint32_t) json_integer_value(json_object_get(jt, "page"));
+				t->rows = t->dur_rows = (uint64_t) json_integer_value(json_object_get(jt, "rows"));
+				/* a keyless table ends where it ended when its backfill began: later
+				 * pages hold rows the stream delivers */
+				t->dur_pending = (cdc_lsn) json_integer_value(json_object_get(jt, "pending"));
+				if (json_is_integer(json_object_get(jt, "end_page")))
+					t->end_page = (uint32_t) json_integer_value(json_object_get(jt, "end_page"));
+				if (json_is_array(key) && (int) json_array_size(key) == t->nkey) {
+					for (int c = 0; c < t->nkey; c++) {
+						const char *v = json_string_value(json_array_get(key, (size_t) c));
+
+						t->cursor[c] = strdup(v ? v : "");
+						t->dur_cursor[c] = strdup(v ? v : "");
+						if (t->cursor[c] == NULL || t->dur_cursor[c] == NULL) {
+							rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+							goto out;
+						}
+					}
+					t->have_cursor = t->dur_have_cursor = true;
+				}
+			}
+		}
+	}
+	if ((rc = state_write(b, err)) != 0)
+		goto out;
+	{
+		double total = 0;
+		int left = 0;
+
+		for (int i = 0; i < b->ntables; i++)
+			if (!b->bt[i].done) {
+				total += b->tables[i].reltuples;
+				left++;
+			}
+		if (nworkers > left)
+			nworkers = left;
+		if (nworkers < 1 && left > 0)
+			nworkers = 1;
+		log_info("backfill", "%s %d tables (~%.0f rows) online, in chunks of %" PRId64 " rows, "
+		         "with %d workers%s", resume ? "resuming" : "reading", left, total,
+		         b->o.cfg->backfill.chunk_rows, nworkers,
+		         b->o.cfg->backfill.max_rate > 0 ? " (throttled)" : "");
+	}
+	b->started_ms = b->last_progress_ms = now_ms();
+	for (int i = 0; i < nworkers; i++) {
+		b->w[i].b = b;
+		b->w[i].st = C_IDLE;
+		if (pthread_create(&b->w[i].th, NULL, worker_main, &b->w[i]) != 0) {
+			rc = cdc_errf(err, CDC_ERR_FATAL, "backfill: cannot start a worker thread");
+			goto out;
+		}
+		b->w[i].started = true;
+		b->nworkers = i + 1;
+	}
+	b->active = b->nworkers > 0;
+out:
+	PQfinish(conn);
+	return rc;
+}
+
+int
+backfill_start(struct backfill *b, struct cdc_err *err)
+{
+	if (b->active)
+		return 0;
+	return begin(b, NULL, 0, NULL, err);
+}
+
+int
+backfill_resume(struct backfill *b, struct cdc_err *err)
+{
+	json_t *root, *jt;
+	char **names = NULL;
+	int n = 0, rc;
+	size_t i;
+
+	if (b->active || !backfill_pending(b->o.cfg))
+		return 0;
+	if ((root = state_read(b->o.cfg)) == NULL)
+		return 0;
+	names = calloc(json_array_size(json_object_get(root, "tables")) + 1, sizeof(*names));
+	if (names == NULL) {
+		json_decref(root);
+		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	}
+	json_array_foreach(json_object_get(root, "tables"), i, jt)
+		if (!json_is_true(json_object_get(jt, "done")) &&
+		    json_string_value(json_object_get(jt, "name")) != NULL)
+			names[n++] = (char *) json_string_value(json_object_get(jt, "name"));
+	b->finished = json_array();
+	json_array_foreach(json_object_get(root, "tables"), i, jt)
+		if (json_is_true(json_object_get(jt, "done")))
+			json_array_append(b->finished, jt);
+	rc = begin(b, names, n, root, err);
+	free(names);
+	json_decref(root);
+	return rc;
+}
+
+bool
+backfill_active(const struct backfill *b)
+{
+	return b != NULL && b->active;
+}
+
+/* ---- the replication thread's side ---- */
+
+static struct bfworker *
+find_chunk(struct backfill *b, uint64_t id)
+{
+	for (int i = 0; i < b->nworkers; i++)
+		if (b->w[i].id == id && (b->w[i].st == C_READING || b->w[i].st == C_POSTED))
+			return &b->w[i];
+	return NULL;
+}
+
+static struct bfw_chunk *
+new_window(struct bftable *t)
+{
+	const struct cdc_rel *rel = t->t->rel;
+	char *names[rel->ncols > 0 ? rel->ncols : 1];
+
+	for (int c = 0; c < rel->ncols; c++)
+		names[c] = rel->cols[c].name;
+	return bfw_chunk_new(names, rel->ncols, t->key, t->nkey);
+}
+
+/* A chunk is durable in every sink: its progress becomes the table's recorded one. */
+static int
+record(struct backfill *b, struct pend *p, struct cdc_err *err)
+{
+	struct bftable *t = &b->bt[p->table];
+
+	pthread_mutex_lock(&b->mu);
+	if (p->have_cursor) {
+		free_strs(t->dur_cursor, t->nkey);
+		memcpy(t->dur_cursor, p->cursor, sizeof(t->dur_cursor));
+		memset(p->cursor, 0, sizeof(p->cursor));
+		t->dur_have_cursor = true;
+	}
+	t->dur_page = p->page;
+	t->dur_done = p->done;
+	t->dur_rows = p->rows;
+	t->dur_pending = 0;
+	pthread_mutex_unlock(&b->mu);
+	return state_write(b, err);
+}
+
+/* Emit the chunk of worker w at its high watermark (lines moved out of w already). */
+static int
+emit_chunk(struct backfill *b, struct bftable *t, cdc_lsn at, cdc_lsn dedupe,
+           struct bfw_chunk *win, uint64_t *emitted, struct cdc_err *err)
+{
+	struct timespec now;
+	struct cdc_txn txn = { 0 };
+	int rc = 0;
+	bool open = false;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* at is the end of the watermark's record, where the next record, maybe a commit,
+	 * starts: the chunk takes the position just before it, so the pipeline never
+	 * mistakes that transaction for one handed to the sinks already */
+	txn.commit_lsn = at - 1;
+	txn.end_lsn = at;
+	txn.dedupe_lsn = dedupe;
+	txn.commit_ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	*emitted = 0;
+	for (size_t i = 0; i < bfw_chunk_nrows(win); i++) {
+		struct cdc_change ch = { 0 };
+		const struct cdc_tuple *tup;
+		size_t len;
+		const char *line = bfw_chunk_row(win, i, &len);
+
+		if (line == NULL)
+			continue;
+		if ((rc = copytext_parse(t->t->ct, line, len, &tup, err)) != 0)
+			goto out;
+		if (!open) {
+			if ((rc = pipe_begin(b->o.pipe, &txn, err)) < 0)
+				goto out;
+			open = true;
+		}
+		ch.op = CDC_OP_READ;
+		ch.lsn = at;
+		ch.txn = &txn;
+		ch.rel = t->t->rel;
+		ch.new_tuple = tup;
+		ch.snapshot = CDC_SNAP_INCREMENTAL;
+		if ((rc = pipe_change(b->o.pipe, &ch, len, err)) != 0)
+			goto out;
+		stats_add_change(b->o.stats, t->t->rel->schema, t->t->rel->name, CDC_OP_READ);
+		(*emitted)++;
+	}
+	if (open)
+		rc = pipe_commit(b->o.pipe, &txn, err);
+out:
+	if (rc != 0 && open)
+		pipe_abort(b->o.pipe);
+	return rc;
+}
+
+static void
+progress(struct backfill *b, bool force)
+{
+	int64_t now = now_ms();
+
+	for (int i = 0; i < b->ntables; i++) {
+		struct bftable *t = &b->bt[i];
+
+		stats_set_snapshot(b->o.stats, t->t->name, t->done ? "done" : t->taken ? "backfilling" :
+		                   "pending", t->rows, (uint64_t) t->t->reltuples);
+	}
+	if (!force && now - b->last_progress_ms < PROGRESS_MS)
+		return;
+	b->last_progress_ms = now;
+	for (int i = 0; i < b->ntables; i++) {
+		struct bftable *t = &b->bt[i];
+		double secs = (double) (now - t->started_ms) / 1000.0;
+		double rate = secs > 0 ? (double) t->rows / secs : 0;
+
+		if (!t->taken || t->done)
+			continue;
+		if (t->t->reltuples > (double) t->rows && rate > 0)
+			log_info("backfill", "%s: %" PRIu64 " of ~%.0f rows (%.0f%%) in %" PRIu64 " chunks, "
+			         "%.0f rows/s, ETA %.0f s", t->t->name, t->rows, t->t->reltuples,
+			         100.0 * (double) t->rows / t->t->reltuples, t->chunks, rate,
+			         (t->t->reltuples - (double) t->rows) / rate);
+		else
+			log_info("backfill", "%s: %" PRIu64 " rows in %" PRIu64 " chunks, %.0f rows/s",
+			         t->t->name, t->rows, t->chunks, rate);
+	}
+}
+
+/* The high watermark of worker w's chunk at lsn (b->mu held on entry, released). */
+static int
+high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_err *err)
+{
+	struct bftable *t = &b->bt[w->table];
+	struct bfw_chunk *win = w->win;
+	struct pend p = { .table = w->table, .at = at };
+	uint64_t emitted = 0;
+	cdc_lsn dedupe;
+	size_t nlines = w->nlines;
+	int rc = 0;
+
+	w->win = NULL;
+	if (win == NULL || w->win_reread || w->snap == NULL) {
+		/* its low watermark was not seen, or the window cannot tell */
+		bfw_chunk_free(win);
+		w->st = C_REREAD;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		log_debug("backfill", "%s: chunk %" PRIu64 " read again", t->t->name, w->id);
+		return 0;
+	}
+	/* the rows: parse each for its key (the lines stay the worker's until the verdict) */
+	for (size_t i = 0; i < nlines && rc == 0; i++) {
+		const struct cdc_tuple *tup;
+
+		if ((rc = copytext_parse(t->t->ct, w->lines[i], w->lens[i], &tup, err)) == 0)
+			rc = bfw_chunk_add(win, w->lines[i], w->lens[i], tup, err);
+	}
+	if (rc == 0)
+		rc = bfw_chunk_set_snapshot(win, w->snap, err);
+	if (rc == 0) {
+		int f = bfw_chunk_finish(win);
+
+		recent_prune(b, win);
+		if (f < 0)
+			rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		else if (f > 0)
+			rc = 1;
+	}
+	if (rc == 1) {
+		rc = 0;
+		bfw_chunk_free(win);
+		w->st = C_REREAD;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		log_debug("backfill", "%s: chunk %" PRIu64 " read again (rows updated by a transaction "
+		          "it did not see)", t->t->name, w->id);
+		return 0;
+	}
+	/* where the next chunk starts */
+	if (rc == 0 && t->nkey > 0 && nlines > 0) {
+		const struct cdc_tuple *tup;
+
+		if ((rc = copytext_parse(t->t->ct, w->lines[nlines - 1], w->lens[nlines - 1], &tup,
+		                         err)) == 0) {
+			for (int k = 0; k < t->nkey && rc == 0; k++) {
+				const struct cdc_value *v = tuple_val(tup, t->key[k]);
+
+				if (v == NULL || v->kind != CDC_VAL_TEXT)
+					rc = cdc_errf(err, CDC_ERR_PROTO, "backfill of %s: a row without its key",
+					              t->t->name);
+				else if ((p.cursor[k] = strndup(v->data, v->len)) == NULL)
+					rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+			}
+			p.have_cursor = rc == 0;
+		}
+	}
+	/* recorded before the rows go out: a sink may make them durable at once */
+	dedupe = t->dur_pending;
+	if (rc == 0 && dedupe == 0)
+		t->dur_pending = at - 1;
+	pthread_mutex_unlock(&b->mu);
+	b->emitting = true;
+	if (rc == 0 && dedupe == 0)
+		rc = state_write(b, err);
+	if (rc == 0)
+		rc = emit_chunk(b, t, at, dedupe, win, &emitted, err);
+	bfw_chunk_free(win);
+	pthread_mutex_lock(&b->mu);
+	if (rc != 0) {
+		b->emitting = false;
+		free_strs(p.cursor, MAX_KEY);
+		w->st = C_REREAD;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		return rc;
+	}
+	/* the table's cursor moves on at once (the worker reads the next chunk from it);
+	 * the state file follows once every sink made the chunk durable (below) */
+	if (t->nkey > 0) {
+		if (p.have_cursor) {
+			for (int k = 0; k < t->nkey; k++) {
+				free(t->cursor[k]);
+				t->cursor[k] = strdup(p.cursor[k]);
+			}
+			t->have_cursor = true;
+		}
+		p.done = (int64_t) nlines < b->o.cfg->backfill.chunk_rows;
+	} else {
+		t->page = w->page_to;
+		p.page = t->page;
+		p.done = t->page >= t->end_page;
+	}
+	t->rows += emitted;
+	t->chunks++;
+	p.rows = t->rows;
+	t->done = p.done;
+	pthread_mutex_unlock(&b->mu);
+	/* the chunk counts once every sink made it durable: then its progress is recorded,
+	 * and only then may the worker read on, so a crash re-reads at most the chunk each
+	 * worker has in flight */
+	while ((rc = pipe_flush(b->o.pipe, 1000, err)) == CDC_ERR_AGAIN && !*b->o.stop)
+		cdc_err_clear(err);
+	if (rc == 0)
+		rc = record(b, &p, err);
+	b->emitting = false;
+	free_strs(p.cursor, MAX_KEY);
+	pthread_mutex_lock(&b->mu);
+	w->st = rc == 0 ? C_DONE : C_REREAD;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	if (rc != 0)
+		return rc;
+	if (p.done)
+		log_info("backfill", "%s done: %" PRIu64 " rows in %" PRIu64 " chunks, %.1f s", t->t->name,
+		         t->rows, t->chunks, (double) (now_ms() - t->started_ms) / 1000.0);
+	progress(b, false);
+	return 0;
+}
+
+int
+backfill_message(struct backfill *b, cdc_lsn lsn, const char *prefix, const uint8_t *content,
+                 size_t len, struct cdc_err *err)
+{
+	char buf[300], slot[256], kind;
+	unsigned long long id;
+	struct bfworker *w;
+
+	if (b == NULL || !b->active || strcmp(prefix, BACKFILL_WM_PREFIX) != 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, content, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%255s %llu %c", slot, &id, &kind) != 3 ||
+	    strcmp(slot, b->o.cfg->source.slot) != 0)
+		return 0;      /* another agent's watermark */
+	pthread_mutex_lock(&b->mu);
+	if ((w = find_chunk(b, id)) == NULL) {
+		pthread_mutex_unlock(&b->mu);
+		return 0;      /* an old chunk's, sent again after a reconnect */
+	}
+	if (kind == 'L') {
+		struct bftable *t = &b->bt[w->table];
+
+		bfw_chunk_free(w->win);
+		w->win = new_window(t);
+		w->win_reread = w->win == NULL;
+		for (size_t i = 0; w->win != NULL && i < t->nrecent; i++)
+			if (bfw_chunk_before(w->win, t->recent[i].xid, t->recent[i].kind, t->recent[i].ident,
+			                     t->recent[i].len) != 0)
+				w->win_reread = true;
+		pthread_mutex_unlock(&b->mu);
+		return 0;
+	}
+	if (kind != 'H' || w->st != C_POSTED) {
+		pthread_mutex_unlock(&b->mu);
+		return 0;
+	}
+	return high_watermark(b, w, lsn, err);
+}
+
+static int
+recent_add(struct bftable *t, const struct recent *e)
+{
+	if (t->nrecent == t->rcap) {
+		size_t cap = t->rcap ? t->rcap * 2 : 64;
+		struct recent *nr = realloc(t->recent, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -1;
+		t->recent = nr;
+		t->rcap = cap;
+	}
+	t->recent[t->nrecent++] = *e;
+	return 0;
+}
+
+/* Forget what a chunk snapshot sees: every later snapshot sees it too, and open
+ * windows copied what they need at their low watermark. */
+static void
+recent_prune(struct backfill *b, const struct bfw_chunk *seen_by)
+{
+	for (int i = 0; i < b->ntables; i++) {
+		struct bftable *t = &b->bt[i];
+		size_t k = 0;
+
+		for (size_t j = 0; j < t->nrecent; j++) {
+			if (bfw_chunk_sees(seen_by, t->recent[j].xid))
+				free(t->recent[j].ident);
+			else
+				t->recent[k++] = t->recent[j];
+		}
+		t->nrecent = k;
+	}
+}
+
+int
+backfill_change(struct backfill *b, const struct cdc_change *ch, struct cdc_err *err)
+{
+	int rc = 0;
+
+	if (b == NULL || !b->active)
+		return 0;
+	pthread_mutex_lock(&b->mu);
+	if (b->fatal[0] != '\0') {
+		rc = cdc_errf(err, CDC_ERR_FATAL, "backfill: %s", b->fatal);
+		pthread_mutex_unlock(&b->mu);
+		return rc;
+	}
+	for (int i = 0; i < b->ntables && rc == 0; i++) {
+		struct bftable *t = &b->bt[i];
+		struct recent e = { .xid = ch->txn != NULL ? ch->txn->xid : 0 };
+		int r;
+
+		if (t->dur_done || t->t->oid != ch->rel->oid)
+			continue;
+		r = bfw_chunk_ident(t->enc, ch, &e.kind, &e.ident, &e.len);
+		if (r > 0)
+			e.kind = BFW_REREAD;       /* cannot be matched: chunks that did not see it read again */
+		if (r < 0 || (e.kind != BFW_NONE && recent_add(t, &e) != 0)) {
+			free(e.ident);
+			rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		}
+	}
+	for (int i = 0; i < b->nworkers && rc == 0; i++) {
+		struct bfworker *w = &b->w[i];
+		int r;
+
+		if (w->win == NULL || w->win_reread || b->bt[w->table].t->oid != ch->rel->oid)
+			continue;
+		if ((r = bfw_chunk_change(w->win, ch, err)) < 0) {
+			rc = r;
+			break;
+		}
+		if (r > 0)
+			w->win_reread = true;
+	}
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
+void
+backfill_disconnected(struct backfill *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->mu);
+	for (int i = 0; i < b->nworkers; i++) {
+		bfw_chunk_free(b->w[i].win);
+		b->w[i].win = NULL;
+	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+int
+backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err)
+{
+	bool all_done = true, fatal;
+	int rc;
+
+	if (b == NULL || !b->active)
+		return 0;
+	pthread_mutex_lock(&b->mu);
+	fatal = b->fatal[0] != '\0';
+	if (fatal)
+		rc = cdc_errf(err, CDC_ERR_FATAL, "backfill: %s", b->fatal);
+	pthread_mutex_unlock(&b->mu);
+	if (fatal)
+		return rc;
+	if (b->emitting)
+		return 0;      /* a status update from inside the chunk's flush */
+	pthread_mutex_lock(&b->mu);
+	for (int i = 0; i < b->ntables; i++)
+		all_done = all_done && b->bt[i].dur_done;
+	pthread_mutex_unlock(&b->mu);
+	if (all_done) {
+		progress(b, true);
+		log_info("backfill", "done: %d tables in %.1f s", b->ntables,
+		         (double) (now_ms() - b->started_ms) / 1000.0);
+		stop_workers(b);
+		b->active = false;
+	}
+	return 0;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""
+backfill_check.py — what test_backfill.sh asserts about records against the tables.
+
+  backfill_check.py writer CONNINFO SECONDS
+      a concurrent writer: inserts, updates (key changes too) and deletes on the keyed
+      tables, inserts on the keyless one, until SECONDS pass; prints the transactions.
+  backfill_check.py compare CONNINFO RECORDS...
+      replays the stdout records (last write per key; keyless tables as a multiset of
+      inserts and reads) and compares every table with SELECT *; prints one line per
+      table: "<table> missing=N extra=N extra_not_written=N" (extra_not_written: extra
+      rows of the keyless table that the writer did not write, which must be 0), then
+      "reread=N" (read rows of keyed tables whose key was read more than once) and
+      "incremental=N/M" (read rows marked source.snapshot "incremental" / all).
+"""
+import collections
+import json
+import random
+import sys
+import time
+
+import psycopg2
+
+KEYS = {"public.k_int": ["id"], "public.k_comp": ["a", "b"], "public.k_uuid": ["id"],
+        "public.k_text": ["id"]}
+TABLES = ["public.k_int", "public.k_comp", "public.k_uuid", "public.k_text", "public.nokey"]
+
+
+def writer(dsn, seconds):
+    conn = psycopg2.connect(dsn)
+    cur = conn.cursor()
+    rnd = random.Random(7)
+    end = time.time() + seconds
+    n = 0
+    while time.time() < end:
+        i = rnd.randrange(1, 6000)
+        cur.execute("UPDATE k_int SET v = %s WHERE id = %s", ("u%d" % n, i))
+        cur.execute("UPDATE k_int SET id = id + 100000 WHERE id = %s", (rnd.randrange(1, 6000),))
+        cur.execute("DELETE FROM k_comp WHERE b = %s", (rnd.randrange(1, 6000),))
+        cur.execute("INSERT INTO k_comp VALUES ('w', %s, %s)", (n, "w%d" % n))
+        cur.execute("UPDATE k_uuid SET v = %s WHERE id = md5(%s)::uuid", ("u%d" % n, str(i)))
+        cur.execute("UPDATE k_text SET id = id || 'x' WHERE id = %s", ("é%d" % rnd.randrange(1, 6000),))
+        cur.execute("INSERT INTO nokey VALUES (%s, %s)", ("w%d" % n, n))
+        conn.commit()
+        n += 1
+    print(n)
+
+
+def compare(dsn, paths):
+    state = {t: ({} if t in KEYS else []) for t in TABLES}
+    reads = collections.Counter()
+    incremental = nread = 0
+    for path in paths:
+        for line in open(path):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue        # a line cut by kill -9
+            t = r["source"]["schema"] + "." + r["source"]["table"]
+            if t not in state:
+                continue
+            key, st, op = KEYS.get(t), state[t], r["op"]
+            if op == "r":
+                nread += 1
+                incremental += r["source"]["snapshot"] == "incremental"
+                if key:
+                    reads[(t, json.dumps([r["after"][c] for c in key]))] += 1
+            if op == "t":
+                st.clear()
+            elif key and op == "d":
+                st.pop(json.dumps([r["before"][c] for c in key]), None)
+            elif key:
+                st[json.dumps([r["after"][c] for c in key])] = r["after"]
+            elif op in ("c", "r"):
+                st.append(r["after"])
+    conn = psycopg2.connect(dsn)
+    cur = conn.cursor()
+    for t in TABLES:
+        cur.execute("SELECT row_to_json(x)::text FROM %s x" % t)
+        want = collections.Counter(json.dumps(json.loads(row[0]), sort_keys=True)
+                                   for row in cur.fetchall())
+        rows = state[t].values() if isinstance(state[t], dict) else state[t]
+        have = collections.Counter(json.dumps(x, sort_keys=True) for x in rows)
+        missing, extra = want - have, have - want
+        not_written = sum(n for row, n in extra.items() if not json.loads(row)["v"].startswith("w"))
+        print("%s missing=%d extra=%d extra_not_written=%d%s" % (
+            t, sum(missing.values()), sum(extra.values()), not_written,
+            (" e.g. %s" % list((missing or extra).elements())[:2]) if missing or extra else ""))
+    print("reread=%d" % sum(n - 1 for n in reads.values() if n > 1))
+    print("incremental=%d/%d" % (incremental, nread))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "writer":
+        writer(sys.argv[2], float(sys.argv[3]))
+    else:
+        compare(sys.argv[2], sys.argv[3:])
