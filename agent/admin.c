@@ -74,6 +74,49 @@ check_value(struct report *r, PGconn *conn, const char *what, const char *sql, i
 	return v;
 }
 
+/* What reading the tables needs: SELECT on every published table (both snapshot
+ * methods), and for the online method and `pgcdc backfill` EXECUTE on
+ * pg_logical_emit_message (the watermarks and signals; every role has it unless an
+ * administrator revoked it). */
+static void
+check_backfill(const struct cfg *cfg, PGconn *aux, struct report *r)
+{
+	bool online = cfg->source.snapshot_method == CFG_SNAPM_ONLINE;
+	bool reads = cfg->source.snapshot != CFG_SNAP_NEVER;
+	const char *pp[1] = { cfg->source.publication };
+	PGresult *res;
+	char *v;
+	bool failed;
+
+	res = check_query(r, aux, "reading table privileges",
+	    "SELECT t.schemaname || '.' || t.tablename FROM pg_publication_tables t "
+	    "WHERE t.pubname = $1 AND NOT has_table_privilege(format('%I.%I', t.schemaname, "
+	    "t.tablename), 'SELECT') ORDER BY 1", 1, pp);
+	if (res != NULL) {
+		for (int i = 0; i < PQntuples(res); i++)
+			finding(r, reads ? "FAIL" : "warning", "no SELECT privilege on %s: snapshots and "
+			        "backfills cannot read it: GRANT SELECT ON %s TO \"%s\"", PQgetvalue(res, i, 0),
+			        PQgetvalue(res, i, 0), PQuser(aux));
+		if (PQntuples(res) == 0)
+			finding(r, "ok", "SELECT on every published table (snapshots and backfills read them)");
+		PQclear(res);
+	}
+	v = check_value(r, aux, "reading function privileges", "SELECT has_function_privilege("
+	                "'pg_logical_emit_message(boolean, text, text)', 'EXECUTE')::text", 0, NULL,
+	                &failed);
+	if (v != NULL && strcmp(v, "true") == 0)
+		finding(r, "ok", "EXECUTE on pg_logical_emit_message (the online snapshot's watermarks)");
+	else if (!failed)
+		finding(r, online && reads ? "FAIL" : "warning", "no EXECUTE on pg_logical_emit_message: "
+		        "the online snapshot method writes its watermarks with it: GRANT EXECUTE ON "
+		        "FUNCTION pg_logical_emit_message(boolean, text, text) TO \"%s\"", PQuser(aux));
+	free(v);
+	if (online && reads && PQserverVersion(aux) < 140000)
+		finding(r, "warning", "snapshot_method = online needs PostgreSQL 14 (logical decoding "
+		        "messages in pgoutput): the initial snapshot uses the exported method on %s",
+		        pg_version_str(aux));
+}
+
 /* Each enabled sink: probe it when it can be probed. */
 static void
 check_sinks(const struct cfg *cfg, PGconn *aux, struct report *r)
@@ -382,6 +425,7 @@ admin_check(const struct cfg *cfg)
 	}
 
 	check_invalidation_settings(aux, &r);
+	check_backfill(cfg, aux, &r);
 
 	if (pg_slot_info(aux, cfg->source.slot, &slot, &err) != 0) {
 		finding(&r, "FAIL", "%s", err.msg);

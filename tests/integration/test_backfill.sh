@@ -114,6 +114,24 @@ rate=$(( 12000 * 1000 / (elapsed > 0 ? elapsed : 1) ))
 ((rate >= 1600 && rate <= 2400)) && t_ok "max_rate = 2000: $rate rows/s (12000 rows in ${elapsed} ms)" \
 	|| t_fail "max_rate" "$rate rows/s over ${elapsed} ms"
 t_eq "max_rate: every row read" 12000 "$(grep -c '"op":"r"' "$PG_TMP/r.out" || true)"
+# check: what the online method needs, for a role that lacks it
+psql_q "CREATE ROLE bf_user LOGIN REPLICATION; GRANT SELECT ON k_int TO bf_user;
+REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC"
+mapfile -t base < <(agent_args)
+"$PGCDC_BIN" "${base[@]}" --set "source.conninfo=$PG_CONNINFO user=bf_user" \
+	--set source.snapshot=initial --set source.snapshot_method=online check >"$PG_TMP/check.out" 2>&1 || true
+grep -q '^FAIL *no EXECUTE on pg_logical_emit_message: .*GRANT EXECUTE ON FUNCTION' "$PG_TMP/check.out" \
+	&& t_ok "check: a revoked pg_logical_emit_message fails the online method" \
+	|| t_fail "check EXECUTE" "$(cat "$PG_TMP/check.out")"
+grep -q '^FAIL *no SELECT privilege on public.k_comp: .*GRANT SELECT ON public.k_comp TO "bf_user"' "$PG_TMP/check.out" \
+	&& t_ok "check: a table without SELECT fails, with the GRANT" || t_fail "check SELECT" "$(cat "$PG_TMP/check.out")"
+grep -q 'no SELECT privilege on public.k_int' "$PG_TMP/check.out" && t_fail "check: k_int" "reported" \
+	|| t_ok "check: the granted table is not reported"
+"$PGCDC_BIN" "${base[@]}" check >"$PG_TMP/check2.out" 2>&1 || true
+grep -q '^ok *EXECUTE on pg_logical_emit_message' "$PG_TMP/check2.out" && t_ok "check: a superuser may write watermarks" \
+	|| t_fail "check superuser" "$(cat "$PG_TMP/check2.out")"
+psql_q "GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO PUBLIC"
+
 # Parquet: a chunk every sink made durable, then a crash before its
 # progress was recorded (simulated: the state file rolled back one chunk, the chunk
 # marked pending, as the file is between the flush and the record).  The chunk is read
@@ -159,5 +177,9 @@ agent_start o --set source.snapshot=initial --set source.snapshot_method=online
 agent_stop TERM
 grep -q "PostgreSQL 13's pgoutput carries no logical decoding messages" "$PG_TMP/o.log" \
 	&& t_ok "13: says the exported method is used" || t_fail "13 message" "$(cat "$PG_TMP/o.log")"
+mapfile -t base < <(agent_args)
+"$PGCDC_BIN" "${base[@]}" --set source.snapshot=initial --set source.snapshot_method=online check >"$PG_TMP/check13.out" 2>&1 || true
+grep -q "^warning *snapshot_method = online needs PostgreSQL 14 .*exported method on 13" "$PG_TMP/check13.out" \
+	&& t_ok "13: check warns that the exported method is used" || t_fail "13 check" "$(cat "$PG_TMP/check13.out")"
 t_eq "13: every row snapshotted" 500 "$(grep -c '"snapshot":"\(true\|last\)"' "$PG_TMP/o.out" || true)"
 t_summary
