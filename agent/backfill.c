@@ -116,6 +116,10 @@ struct backfill {
 	bool active;
 	bool emitting;             /* inside high_watermark (its flush sends status updates) */
 	json_t *finished;          /* tables an earlier run finished (resumed: kept in the file) */
+	char *signal;              /* the id of the `pgcdc backfill` this is, NULL: the initial one */
+	json_t *staged;            /* signals of the transaction being decoded */
+	json_t *queue;             /* signals waiting for the running backfill to end */
+	json_t *seen;              /* ids of the signals acted on by this process */
 	char fatal[512];           /* a worker's unrecoverable error, raised by the main thread */
 	int64_t last_progress_ms;
 	int64_t started_ms;
@@ -150,6 +154,8 @@ chunk_clear(struct bfworker *w)
 }
 
 static struct bfw_chunk *new_window(struct bftable *t);
+static void start_next(struct backfill *b);
+static void reset_tables(struct backfill *b);
 static void recent_prune(struct backfill *b, const struct bfw_chunk *seen_by);
 
 /* ---- the state file ---- */
@@ -166,6 +172,7 @@ state_write(struct backfill *b, struct cdc_err *err)
 	if (root == NULL || arr == NULL)
 		goto oom;
 	json_object_set_new(root, "tables", arr);
+	json_object_set_new(root, "signal", b->signal ? json_string(b->signal) : json_null());
 	if (b->finished != NULL)
 		json_array_extend(arr, b->finished);
 	pthread_mutex_lock(&b->mu);
@@ -597,6 +604,27 @@ backfill_new(const struct bf_opts *o, struct cdc_err *err)
 		return NULL;
 	}
 	b->o = *o;
+	b->staged = json_array();
+	b->queue = json_array();
+	b->seen = json_array();
+	if (b->staged == NULL || b->queue == NULL || b->seen == NULL) {
+		json_decref(b->staged);
+		json_decref(b->queue);
+		json_decref(b->seen);
+		relcache_free(b->rc);
+		free(b);
+		cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	/* the signal the state file names was acted on: a restart that is sent its
+	 * transaction again must not start it twice */
+	{
+		json_t *root = state_read(o->cfg);
+
+		if (json_is_string(json_object_get(root, "signal")))
+			json_array_append(b->seen, json_object_get(root, "signal"));
+		json_decref(root);
+	}
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	return b;
@@ -625,13 +653,11 @@ stop_workers(struct backfill *b)
 	b->stopping = false;
 }
 
-void
-backfill_free(struct backfill *b)
+/* Forget the tables of a finished backfill (workers stopped). */
+static void
+reset_tables(struct backfill *b)
 {
-	if (b == NULL)
-		return;
-	stop_workers(b);
-	for (int i = 0; i < b->ntables; i++) {
+	for (int i = 0; b->bt != NULL && i < b->ntables; i++) {
 		free_strs(b->bt[i].keytype, b->bt[i].nkey);
 		free_strs(b->bt[i].cursor, b->bt[i].nkey);
 		free_strs(b->bt[i].dur_cursor, b->bt[i].nkey);
@@ -641,9 +667,27 @@ backfill_free(struct backfill *b)
 		bfw_chunk_free(b->bt[i].enc);
 	}
 	free(b->bt);
+	b->bt = NULL;
 	snap_tables_free(b->tables, b->ntables);
+	b->tables = NULL;
+	b->ntables = 0;
 	json_decref(b->finished);
+	b->finished = NULL;
+	free(b->signal);
+	b->signal = NULL;
+}
+
+void
+backfill_free(struct backfill *b)
+{
+	if (b == NULL)
+		return;
+	stop_workers(b);
+	reset_tables(b);
 	relcache_free(b->rc);
+	json_decref(b->staged);
+	json_decref(b->queue);
+	json_decref(b->seen);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 	free(b);
@@ -814,6 +858,7 @@ backfill_start(struct backfill *b, struct cdc_err *err)
 {
 	if (b->active)
 		return 0;
+	reset_tables(b);
 	return begin(b, NULL, 0, NULL, err);
 }
 
@@ -829,6 +874,7 @@ backfill_resume(struct backfill *b, struct cdc_err *err)
 		return 0;
 	if ((root = state_read(b->o.cfg)) == NULL)
 		return 0;
+	reset_tables(b);
 	names = calloc(json_array_size(json_object_get(root, "tables")) + 1, sizeof(*names));
 	if (names == NULL) {
 		json_decref(root);
@@ -838,6 +884,11 @@ backfill_resume(struct backfill *b, struct cdc_err *err)
 		if (!json_is_true(json_object_get(jt, "done")) &&
 		    json_string_value(json_object_get(jt, "name")) != NULL)
 			names[n++] = (char *) json_string_value(json_object_get(jt, "name"));
+	free(b->signal);
+	b->signal = json_string_value(json_object_get(root, "signal")) ?
+	            strdup(json_string_value(json_object_get(root, "signal"))) : NULL;
+	if (b->signal != NULL && b->seen != NULL)
+		json_array_append_new(b->seen, json_string(b->signal));
 	b->finished = json_array();
 	json_array_foreach(json_object_get(root, "tables"), i, jt)
 		if (json_is_true(json_object_get(jt, "done")))
@@ -1273,6 +1324,231 @@ backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err)
 		         (double) (now_ms() - b->started_ms) / 1000.0);
 		stop_workers(b);
 		b->active = false;
+		start_next(b);
 	}
 	return 0;
+}
+
+/* ---- `pgcdc backfill`: signals ---- */
+
+int
+backfill_signal(struct backfill *b, const char *prefix, const uint8_t *content, size_t len)
+{
+	json_t *j;
+	json_error_t je;
+
+	if (b == NULL || strcmp(prefix, BACKFILL_SIGNAL_PREFIX) != 0)
+		return 0;
+	j = json_loadb((const char *) content, len, 0, &je);
+	if (!json_is_object(j) || !json_is_string(json_object_get(j, "id")) ||
+	    (json_object_get(j, "tables") != NULL && !json_is_array(json_object_get(j, "tables")))) {
+		log_warning("backfill", "ignoring a malformed %s message", BACKFILL_SIGNAL_PREFIX);
+		json_decref(j);
+		return 0;
+	}
+	if (!json_is_string(json_object_get(j, "slot")) ||
+	    strcmp(json_string_value(json_object_get(j, "slot")), b->o.cfg->source.slot) != 0) {
+		json_decref(j);
+		return 0;      /* for another agent */
+	}
+	json_array_append_new(b->staged, j);
+	return 0;
+}
+
+static bool
+seen_id(struct backfill *b, const char *id)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(b->seen, i, v)
+		if (strcmp(json_string_value(v), id) == 0)
+			return true;
+	return false;
+}
+
+/* Start the oldest queued signal when no backfill runs. */
+static void
+start_next(struct backfill *b)
+{
+	while (!b->active && json_array_size(b->queue) > 0) {
+		json_t *j = json_incref(json_array_get(b->queue, 0)), *t;
+		const char *id = json_string_value(json_object_get(j, "id"));
+		char **names = calloc(json_array_size(json_object_get(j, "tables")) + 1, sizeof(*names));
+		struct cdc_err err = { 0 };
+		size_t i;
+		int n = 0;
+
+		json_array_remove(b->queue, 0);
+		if (names == NULL) {
+			log_error("backfill", "out of memory starting backfill %s", id);
+			json_decref(j);
+			continue;
+		}
+		json_array_foreach(json_object_get(j, "tables"), i, t)
+			if (json_is_string(t))
+				names[n++] = (char *) json_string_value(t);
+		reset_tables(b);
+		b->signal = strdup(id);
+		log_info("backfill", "backfill %s asked for by pgcdc backfill: %s", id,
+		         n > 0 ? "the tables named" : "every published table");
+		if (begin(b, n > 0 ? names : NULL, n, NULL, &err) != 0) {
+			/* a table that does not exist, a missing privilege: this backfill cannot
+			 * run, streaming goes on */
+			log_error("backfill", "backfill %s: %s", id, err.msg);
+			stop_workers(b);
+			b->active = false;
+			reset_tables(b);
+		}
+		free(names);
+		json_decref(j);
+	}
+}
+
+void
+backfill_commit(struct backfill *b)
+{
+	json_t *j;
+	size_t i;
+
+	if (b == NULL || json_array_size(b->staged) == 0)
+		return;
+	json_array_foreach(b->staged, i, j) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+
+		if (seen_id(b, id))
+			continue;      /* sent again after a reconnect */
+		json_array_append_new(b->seen, json_string(id));
+		if (b->active)
+			log_info("backfill", "backfill %s queued: another backfill is running", id);
+		json_array_append(b->queue, j);
+	}
+	json_array_clear(b->staged);
+	start_next(b);
+}
+
+/* The recorded progress of backfill id: 1 done, 0 running, -1 not started yet. */
+static int
+show_progress(const struct cfg *cfg, const char *id, bool print)
+{
+	json_t *root = state_read(cfg), *t;
+	const char *sig = json_string_value(json_object_get(root, "signal"));
+	bool done = true;
+	size_t i;
+
+	if (sig == NULL || strcmp(sig, id) != 0) {
+		json_decref(root);
+		return -1;
+	}
+	json_array_foreach(json_object_get(root, "tables"), i, t) {
+		bool d = json_is_true(json_object_get(t, "done"));
+
+		done = done && d;
+		if (print)
+			printf("  %-40s %s, %" JSON_INTEGER_FORMAT " rows\n",
+			       json_string_value(json_object_get(t, "name")), d ? "done" : "backfilling",
+			       json_integer_value(json_object_get(t, "rows")));
+	}
+	json_decref(root);
+	return done ? 1 : 0;
+}
+
+int
+backfill_command(const struct cfg *cfg, char *const *tables, int ntables, bool wait,
+                 volatile sig_atomic_t *stop)
+{
+	struct cdc_err err = { 0 };
+	PGconn *conn = pg_connect(cfg->source.conninfo, false, &err);
+	json_t *msg = json_object(), *arr = json_array();
+	char id[64], *content = NULL;
+	const char *params[2];
+	PGresult *res = NULL;
+	struct timespec now;
+	int status = 1;
+
+	if (conn == NULL) {
+		fprintf(stderr, "pgcdc: %s\n", err.msg);
+		goto out;
+	}
+	if (PQserverVersion(conn) < 140000) {
+		fprintf(stderr, "pgcdc: backfill needs PostgreSQL 14 or later (logical decoding "
+		        "messages in pgoutput); this server is %s: use pgcdc snapshot\n",
+		        pg_version_str(conn));
+		goto out;
+	}
+	/* the tables must exist: the agent would only log it */
+	for (int i = 0; i < ntables; i++) {
+		const char *p[1] = { tables[i] };
+
+		PQclear(res);
+		res = pg_query(conn, "looking up a table", "SELECT to_regclass(quote_ident(split_part($1, "
+		               "'.', 1)) || '.' || quote_ident(substr($1, strpos($1, '.') + 1))) IS NOT NULL",
+		               1, p, &err);
+		if (res == NULL) {
+			fprintf(stderr, "pgcdc: %s\n", err.msg);
+			goto out;
+		}
+		if (PQgetvalue(res, 0, 0)[0] != 't') {
+			fprintf(stderr, "pgcdc: table %s does not exist (write it as schema.table)\n",
+			        tables[i]);
+			status = 2;
+			goto out;
+		}
+		json_array_append_new(arr, json_string(tables[i]));
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(id, sizeof(id), "%lld-%d", (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000,
+	         (int) getpid());
+	json_object_set_new(msg, "slot", json_string(cfg->source.slot));
+	json_object_set_new(msg, "id", json_string(id));
+	json_object_set(msg, "tables", arr);
+	if ((content = json_dumps(msg, JSON_COMPACT)) == NULL)
+		goto out;
+	params[0] = BACKFILL_SIGNAL_PREFIX;
+	params[1] = content;
+	PQclear(res);
+	res = pg_query(conn, "sending the backfill signal",
+	               "SELECT pg_logical_emit_message(true, $1, $2)::text", 2, params, &err);
+	if (res == NULL) {
+		fprintf(stderr, "pgcdc: %s\n", err.msg);
+		goto out;
+	}
+	printf("backfill %s of %s asked for at %s: the agent of slot \"%s\" starts it when its "
+	       "stream reaches that position\n", id, ntables > 0 ? "the tables named" :
+	       "every published table", PQgetvalue(res, 0, 0), cfg->source.slot);
+	fflush(stdout);
+	status = 0;
+	if (wait) {
+		int64_t t0 = mono_ms(), last = 0;
+		int st;
+
+		while ((st = show_progress(cfg, id, false)) != 1) {
+			if (*stop) {
+				printf("stopped waiting; the backfill goes on\n");
+				goto out;
+			}
+			if (mono_ms() - last >= 2000) {
+				last = mono_ms();
+				if (st < 0) {
+					if (mono_ms() - t0 > 10000)
+						printf("waiting for the agent to start backfill %s (is pgcdc running with "
+						       "state_dir %s?)\n", id, cfg->source.state_dir);
+				} else {
+					printf("backfill %s:\n", id);
+					show_progress(cfg, id, true);
+				}
+				fflush(stdout);
+			}
+			sleep_ms(200);
+		}
+		printf("backfill %s done:\n", id);
+		show_progress(cfg, id, true);
+	}
+out:
+	free(content);
+	json_decref(msg);
+	json_decref(arr);
+	PQclear(res);
+	PQfinish(conn);
+	return status;
 }

@@ -76,8 +76,24 @@ int backfill_change(struct backfill *b, const struct cdc_change *ch, struct cdc_
 /* The replication connection was lost: open windows are void (their chunks are read
  * again). */
 void backfill_disconnected(struct backfill *b);
-/* Called with each status update: raises a worker's fatal error, and ends the
- * backfill (joins the workers) once every table is done. */
+/* Called with each status update: raises a worker's fatal error, ends the backfill
+ * (joins the workers) once every table is done, and starts the next one asked for. */
 int backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err);
+
+/* `pgcdc backfill`: a transactional message with prefix pgcdc.signal and content
+ * {"slot": ..., "id": ..., "tables": [...]} (no tables: every published one), which the
+ * running agent of that slot reads in stream order. */
+#define BACKFILL_SIGNAL_PREFIX "pgcdc.signal"
+/* A transactional message of the stream: a signal for this slot is staged ... */
+int backfill_signal(struct backfill *b, const char *prefix, const uint8_t *content, size_t len);
+/* ... and acted on when its transaction commits (a backfill already running: queued;
+ * a signal already acted on, sent again after a reconnect: ignored). */
+void backfill_commit(struct backfill *b);
+
+/* The command: sends the signal; with wait, shows the progress the agent records in
+ * <state_dir>/<slot>.backfill (so it runs where the agent's state_dir is) until the
+ * backfill it asked for is done.  Returns the exit status. */
+int backfill_command(const struct cfg *cfg, char *const *tables, int ntables, bool wait,
+                     volatile sig_atomic_t *stop);
 
 #endif

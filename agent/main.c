@@ -12,6 +12,7 @@
 #include "../common/log.h"
 #include "pg.h"
 #include "snapshot.h"
+#include "backfill.h"
 #include "stream.h"
 #include "../monitor/monitor.h"
 #include "../sinks/sink.h"
@@ -45,6 +46,8 @@ usage(FILE *f)
 	        "  pgcdc [-c FILE] status [--json]    slot position, lag, WAL retention\n"
 	        "  pgcdc [-c FILE] snapshot [--table SCHEMA.TABLE]...\n"
 	        "                                     one-off consistent backfill into the sinks\n"
+	        "  pgcdc [-c FILE] backfill [--table SCHEMA.TABLE]... [--wait]\n"
+	        "                                     ask the running agent for an online backfill\n"
 	        "  pgcdc [-c FILE] drop-slot          drop the replication slot (decommission)\n"
 	        "  pgcdc --version | --help\n"
 	        "\n"
@@ -52,7 +55,8 @@ usage(FILE *f)
 	        "  -c, --config FILE        configuration file (default %s)\n"
 	        "  --set SECTION.KEY=VALUE  override a configuration key (repeatable)\n"
 	        "  --json                   status: one JSON object\n"
-	        "  --table SCHEMA.TABLE     snapshot: only this table (repeatable)\n"
+	        "  --table SCHEMA.TABLE     snapshot, backfill: only this table (repeatable)\n"
+	        "  --wait                   backfill: show progress until it is done\n"
 	        "  --accept-gap             run: stream even if changes were lost behind pgcdc's back\n"
 	        "  --endpos LSN             run: stop (flushed and acknowledged) once the stream reaches LSN\n"
 	        "\n"
@@ -68,7 +72,7 @@ main(int argc, char **argv)
 	char **sets = calloc((size_t) argc + 1, sizeof(char *));
 	char **tables = calloc((size_t) argc + 1, sizeof(char *));
 	int nsets = 0, ntables = 0, status = 2;
-	bool json = false;
+	bool json = false, wait = false;
 	struct stream_opts sopts = { 0 };
 	struct cdc_err err = { 0 };
 	struct cfg *cfg = NULL;
@@ -108,6 +112,8 @@ main(int argc, char **argv)
 			sets[nsets++] = (char *) a + 6;
 		} else if (strcmp(a, "--json") == 0) {
 			json = true;
+		} else if (strcmp(a, "--wait") == 0) {
+			wait = true;
 		} else if (strcmp(a, "--accept-gap") == 0) {
 			sopts.accept_gap = true;
 		} else if (strcmp(a, "--endpos") == 0) {
@@ -134,13 +140,18 @@ main(int argc, char **argv)
 	if (cmd == NULL)
 		cmd = "run";
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "status") != 0 &&
-	    strcmp(cmd, "snapshot") != 0 && strcmp(cmd, "drop-slot") != 0) {
+	    strcmp(cmd, "snapshot") != 0 && strcmp(cmd, "drop-slot") != 0 &&
+	    strcmp(cmd, "backfill") != 0) {
 		fprintf(stderr, "pgcdc: unknown command \"%s\" (run, check, status, snapshot, "
-		        "drop-slot; see pgcdc --help)\n", cmd);
+		        "backfill, drop-slot; see pgcdc --help)\n", cmd);
 		goto out;
 	}
-	if (ntables > 0 && strcmp(cmd, "snapshot") != 0) {
-		fprintf(stderr, "pgcdc: --table goes with the snapshot command\n");
+	if (ntables > 0 && strcmp(cmd, "snapshot") != 0 && strcmp(cmd, "backfill") != 0) {
+		fprintf(stderr, "pgcdc: --table goes with the snapshot and backfill commands\n");
+		goto out;
+	}
+	if (wait && strcmp(cmd, "backfill") != 0) {
+		fprintf(stderr, "pgcdc: --wait goes with the backfill command\n");
 		goto out;
 	}
 	if (json && strcmp(cmd, "status") != 0) {
@@ -174,6 +185,8 @@ main(int argc, char **argv)
 		status = admin_drop_slot(cfg);
 	} else if (strcmp(cmd, "snapshot") == 0) {
 		status = snapshot_oneoff(cfg, ntables > 0 ? tables : NULL, ntables, &stop_requested);
+	} else if (strcmp(cmd, "backfill") == 0) {
+		status = backfill_command(cfg, tables, ntables, wait, &stop_requested);
 	} else {
 		{
 			char *red = cfg_conninfo_redacted(cfg->source.conninfo);

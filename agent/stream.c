@@ -453,6 +453,7 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 		if ((rc = pipe_commit(a->pipe, ev->txn, err)) != 0)
 			return rc;
 		stats_add_transaction(a->stats);
+		backfill_commit(a->bf);      /* a `pgcdc backfill` signal of this transaction */
 		return 0;
 	case DEC_EV_RELATION:
 		log_debug("stream", "relation %s.%s (oid %u, %d columns, replica identity %c)",
@@ -486,6 +487,9 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 			                           err)) != 0)
 				return rc;
 			pipe_note_idle_position(a->pipe, ev->lsn);
+		} else {
+			return backfill_signal(a->bf, ev->msg->u.message.prefix,
+			                       ev->msg->u.message.content, ev->msg->u.message.len);
 		}
 		return 0;
 	}

@@ -2,9 +2,10 @@
 """
 backfill_check.py — what test_backfill.sh asserts about records against the tables.
 
-  backfill_check.py writer CONNINFO SECONDS
+  backfill_check.py writer CONNINFO SECONDS [BASE]
       a concurrent writer: inserts, updates (key changes too) and deletes on the keyed
       tables, inserts on the keyless one, until SECONDS pass; prints the transactions.
+      New rows are numbered from BASE (default 0).
   backfill_check.py compare CONNINFO RECORDS...
       replays the stdout records (last write per key; keyless tables as a multiset of
       inserts and reads) and compares every table with SELECT *; prints one line per
@@ -26,12 +27,12 @@ KEYS = {"public.k_int": ["id"], "public.k_comp": ["a", "b"], "public.k_uuid": ["
 TABLES = ["public.k_int", "public.k_comp", "public.k_uuid", "public.k_text", "public.nokey"]
 
 
-def writer(dsn, seconds):
+def writer(dsn, seconds, base):
     conn = psycopg2.connect(dsn)
     cur = conn.cursor()
-    rnd = random.Random(7)
+    rnd = random.Random(7 + base)
     end = time.time() + seconds
-    n = 0
+    n = base
     while time.time() < end:
         i = rnd.randrange(1, 6000)
         cur.execute("UPDATE k_int SET v = %s WHERE id = %s", ("u%d" % n, i))
@@ -43,7 +44,7 @@ def writer(dsn, seconds):
         cur.execute("INSERT INTO nokey VALUES (%s, %s)", ("w%d" % n, n))
         conn.commit()
         n += 1
-    print(n)
+    print(n - base)
 
 
 def compare(dsn, paths):
@@ -94,6 +95,6 @@ def compare(dsn, paths):
 
 if __name__ == "__main__":
     if sys.argv[1] == "writer":
-        writer(sys.argv[2], float(sys.argv[3]))
+        writer(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 0)
     else:
         compare(sys.argv[2], sys.argv[3:])
