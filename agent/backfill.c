@@ -533,8 +533,9 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 			double per = (double) b->o.cfg->backfill.max_rate / b->nworkers;
 			int64_t due = t0 + (int64_t) (1000.0 * (double) read_rows / per);
 
-			if (due > now_ms())
-				sleep_ms(due - now_ms());
+			/* in short steps: a stop must not wait for a slow rate */
+			while (due > now_ms() && !stopping(b))
+				sleep_ms(due - now_ms() < 100 ? due - now_ms() : 100);
 		}
 	}
 fail:
@@ -577,7 +578,9 @@ worker_main(void *arg)
 			PQfinish(w->conn);
 			w->conn = NULL;
 		} else {
-			/* another error (privileges, a query the server refuses): the agent stops */
+			/* another error (privileges, a query the server refuses, a column dropped
+			 * by DDL since the table was described): the agent stops; the next start
+			 * describes the tables again and resumes at the recorded chunk */
 			pthread_mutex_lock(&b->mu);
 			if (b->fatal[0] == '\0')
 				snprintf(b->fatal, sizeof(b->fatal), "%s", err.msg);

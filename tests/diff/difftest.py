@@ -1059,21 +1059,9 @@ def table_text(conn, table):
 
 
 def table_state(conn, table):
-    cur = conn.cursor()
-    cur.execute(SESSION)
-    cur.execute("SELECT a.attname, format_type(a.atttypid, NULL) || CASE WHEN a.attndims > 0 "
-                "AND format_type(a.atttypid, NULL) NOT LIKE '%%[]' THEN '[]' ELSE '' END "
-                "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n "
-                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
-                "AND NOT a.attisdropped AND a.attgenerated <> 'v' ORDER BY a.attnum", table)
-    cols = cur.fetchall()
-    q = "SELECT %s FROM %s" % (", ".join('"%s"::text' % c.replace('"', '""') for c, _ in cols),
-                               ".".join('"%s"' % p.replace('"', '""') for p in table))
-    cur.execute(q)
-    rows = []
-    for r in cur.fetchall():
-        rows.append({c: map_value(t, v) for (c, t), v in zip(cols, r)})
-    return rows
+    """SELECT * with every value mapped as SPEC §3 says."""
+    rows, types = table_text(conn, table)
+    return [{c: map_value(types[c], v) for c, v in r.items()} for r in rows]
 
 
 def canon_keyed(rows, key):
