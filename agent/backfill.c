@@ -117,6 +117,7 @@ struct backfill {
 	bool emitting;             /* inside high_watermark (its flush sends status updates) */
 	json_t *finished;          /* tables an earlier run finished (resumed: kept in the file) */
 	char *signal;              /* the id of the `pgcdc backfill` this is, NULL: the initial one */
+	bool gap;                  /* this backfill closes a gap (on_gap = backfill) */
 	json_t *staged;            /* signals of the transaction being decoded */
 	json_t *queue;             /* signals waiting for the running backfill to end */
 	json_t *seen;              /* ids of the signals acted on by this process */
@@ -173,6 +174,7 @@ state_write(struct backfill *b, struct cdc_err *err)
 		goto oom;
 	json_object_set_new(root, "tables", arr);
 	json_object_set_new(root, "signal", b->signal ? json_string(b->signal) : json_null());
+	json_object_set_new(root, "gap", json_boolean(b->gap));
 	if (b->finished != NULL)
 		json_array_extend(arr, b->finished);
 	pthread_mutex_lock(&b->mu);
@@ -862,6 +864,17 @@ backfill_start(struct backfill *b, struct cdc_err *err)
 	if (b->active)
 		return 0;
 	reset_tables(b);
+	b->gap = false;
+	return begin(b, NULL, 0, NULL, err);
+}
+
+int
+backfill_gap(struct backfill *b, struct cdc_err *err)
+{
+	stop_workers(b);
+	b->active = false;
+	reset_tables(b);
+	b->gap = true;
 	return begin(b, NULL, 0, NULL, err);
 }
 
@@ -878,6 +891,10 @@ backfill_resume(struct backfill *b, struct cdc_err *err)
 	if ((root = state_read(b->o.cfg)) == NULL)
 		return 0;
 	reset_tables(b);
+	b->gap = json_is_true(json_object_get(root, "gap"));
+	if (b->gap)
+		stats_set_gap(b->o.stats, "the backfill closing an earlier gap (source.on_gap = backfill) "
+		              "resumes after a restart");
 	names = calloc(json_array_size(json_object_get(root, "tables")) + 1, sizeof(*names));
 	if (names == NULL) {
 		json_decref(root);
@@ -1327,6 +1344,11 @@ backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err)
 		         (double) (now_ms() - b->started_ms) / 1000.0);
 		stop_workers(b);
 		b->active = false;
+		if (b->gap) {
+			log_info("backfill", "the gap is closed: every table was read again");
+			stats_set_gap(b->o.stats, NULL);
+			b->gap = false;
+		}
 		start_next(b);
 	}
 	return 0;

@@ -62,6 +62,9 @@ bool backfill_pending(const struct cfg *cfg);
  * state file first, so a restart resumes them.  Called once the slot exists and
  * before streaming starts. */
 int backfill_start(struct backfill *b, struct cdc_err *err);
+/* A gap (source.on_gap = backfill): whatever backfill ran stops, every published table
+ * is read anew, and stats' gap is cleared once that is done. */
+int backfill_gap(struct backfill *b, struct cdc_err *err);
 /* Resume what the state file records (a no-op when it records nothing unfinished). */
 int backfill_resume(struct backfill *b, struct cdc_err *err);
 bool backfill_active(const struct backfill *b);

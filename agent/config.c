@@ -1616,14 +1616,6 @@ validate(struct pctx *p)
 		snprintf(a, sizeof(a), "%" PRId64, c->backfill.max_rate);
 		return kerr(p, &w, "%s is negative (rows per second; 0 = unlimited)", kdisp(p, k, a));
 	}
-	k = K("source.on_gap");
-	if (c->source.on_gap == CFG_GAP_BACKFILL) {
-		struct where w = key_where(p, k);
-
-		return kerr(p, &w, "backfill needs the online backfill (snapshot_method = online, SPEC "
-		            "§7), which this version of pgcdc does not have yet: use stop, and recover "
-		            "from a gap as README \"Delivery and gaps\" says");
-	}
 	k = K("source.status_interval");
 	if (c->source.status_interval_ms < 1000) {
 		struct where w = key_where(p, k);

@@ -163,6 +163,15 @@ stats_set_spilled(struct cdc_stats *s, uint64_t bytes)
 }
 
 void
+stats_set_gap(struct cdc_stats *s, const char *why)
+{
+	pthread_mutex_lock(&s->mu);
+	s->v.gap = why != NULL;
+	snprintf(s->v.gap_why, sizeof(s->v.gap_why), "%s", why ? why : "");
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
 stats_set_spill_error(struct cdc_stats *s, const char *err)
 {
 	pthread_mutex_lock(&s->mu);

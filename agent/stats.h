@@ -43,6 +43,8 @@ struct stats_view {
 	uint64_t spilled_bytes;
 	bool spill_failing;       /* state_dir is full: spilling (and WAL reading) waits */
 	char spill_error[512];
+	bool gap;                 /* a gap is being closed by a backfill (on_gap = backfill) */
+	char gap_why[512];
 	int nsinks;
 	struct stats_sink sinks[STATS_MAX_SINKS];
 	int backend_pid;          /* the walsender serving us (pg_stat_replication.pid) */
@@ -62,6 +64,8 @@ void stats_add_transaction(struct cdc_stats *s);
 void stats_set_spilled(struct cdc_stats *s, uint64_t bytes);
 /* err: why spilling waits (state_dir full), NULL once it goes on */
 void stats_set_spill_error(struct cdc_stats *s, const char *err);
+/* why: the gap an on_gap = backfill backfill closes; NULL once it is done */
+void stats_set_gap(struct cdc_stats *s, const char *why);
 /* Register sink i (name) or update its counters; err NULL = healthy. */
 void stats_set_sink(struct cdc_stats *s, int i, const char *name, uint64_t records,
                     uint64_t errors, const char *err);

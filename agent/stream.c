@@ -57,6 +57,7 @@ struct agent {
 	struct hist *hist;         /* learned types and keys, as of LSN (history.h) */
 	struct backfill *bf;       /* the online snapshot (backfill.h); NULL before the sinks open */
 	bool bf_start;             /* the slot was just created for an online snapshot */
+	bool gap_backfill;         /* a gap taken over by on_gap = backfill: backfill every table */
 	uint32_t cur_xid;          /* the transaction being decoded ... */
 	cdc_lsn cur_commit;        /* ... and its commit LSN: the position a Relation applies at */
 	struct sink *sinks[4];
@@ -742,6 +743,21 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 			return rc;
 		s.exists = false;
 	}
+	if (s.exists && (r = pg_slot_invalidated(&s)) != NULL && c->source.on_gap == CFG_GAP_BACKFILL &&
+	    a->server_version >= 140000) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "slot \"%s\" has been invalidated by the server "
+		         "(invalidation_reason %s): changes since " CDC_LSN_FMT " can no longer be decoded",
+		         c->source.slot, r, CDC_LSN_ARGS(s.confirmed_flush));
+		log_warning("stream", "%s; source.on_gap = backfill: dropping it, creating it anew and "
+		            "backfilling every published table online (alert \"gap\" until it is done)", why);
+		stats_set_gap(a->stats, why);
+		a->gap_backfill = true;
+		if ((rc = drop_slot(a, err)) != 0)
+			return rc;
+		s.exists = false;
+	}
 	if (s.exists) {
 		if ((r = pg_slot_invalidated(&s)) != NULL) {
 			return cdc_errf(err, CDC_ERR_FATAL, "slot \"%s\" has been invalidated by the server "
@@ -755,7 +771,8 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 			return alter_failover(a, err);
 		return 0;
 	}
-	want_snapshot = c->source.snapshot != CFG_SNAP_NEVER;
+	/* after a gap the online backfill reads every table: no exported snapshot */
+	want_snapshot = c->source.snapshot != CFG_SNAP_NEVER && !a->gap_backfill;
 	/* the online method reads the tables while streaming: it needs messages (14+) */
 	if (want_snapshot && c->source.snapshot_method == CFG_SNAPM_ONLINE) {
 		if (a->server_version >= 140000) {
@@ -983,11 +1000,19 @@ gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err 
 		         "rebuilt or replaced, or the sink holds data from elsewhere, and nothing the "
 		         "server sends up to that position would be delivered", ops->name,
 		         CDC_LSN_ARGS(pos), CDC_LSN_ARGS(a->server_wal_end));
-		if (!a->accept_gap)
+		if (!a->accept_gap && c->source.on_gap != CFG_GAP_BACKFILL)
 			return cdc_errf(err, CDC_ERR_FATAL, "%s. To recover, re-snapshot (source.snapshot "
 			                "= always for one start) and start with --accept-gap: the sink then "
 			                "starts a new epoch and keeps what it holds as history", why);
-		log_warning("stream", "%s; starting a new epoch (--accept-gap)", why);
+		if (!a->accept_gap) {
+			if (a->server_version < 140000)
+				return cdc_errf(err, CDC_ERR_FATAL, "%s. source.on_gap = backfill needs "
+				                "PostgreSQL 14 or later", why);
+			stats_set_gap(a->stats, why);
+			a->gap_backfill = true;
+		}
+		log_warning("stream", "%s; starting a new epoch (%s)", why,
+		            a->accept_gap ? "--accept-gap" : "source.on_gap = backfill");
 		if (ops->new_epoch && (rc = ops->new_epoch(a->sinks[i], err)) != 0)
 			return rc;
 		why[0] = '\0';
@@ -1036,8 +1061,20 @@ gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err 
 		         "promoted (failover) or recovered to a point in time", a->timeline, rec_tli);
 	if (why[0] == '\0')
 		return 0;
-	if (a->accept_gap) {
-		log_warning("stream", "%s; streaming anyway (--accept-gap)", why);
+	if (!a->accept_gap && c->source.on_gap == CFG_GAP_BACKFILL) {
+		if (a->server_version < 140000)
+			return cdc_errf(err, CDC_ERR_FATAL, "%s. source.on_gap = backfill needs PostgreSQL 14 "
+			                "or later (an online backfill); this server is %d: recover by hand "
+			                "(re-snapshot and --accept-gap)", why, a->server_version / 10000);
+		log_warning("stream", "%s; source.on_gap = backfill: streaming on from the slot and "
+		            "backfilling every published table online (alert \"gap\" until it is done)",
+		            why);
+		stats_set_gap(a->stats, why);
+		a->gap_backfill = true;
+	}
+	if (a->accept_gap || a->gap_backfill) {
+		if (a->accept_gap)
+			log_warning("stream", "%s; streaming anyway (--accept-gap)", why);
 		/* positions of another cluster can overlap what a sink holds: nothing after
 		 * the gap may be skipped as a replay */
 		for (int i = 0; other_system && i < a->nsinks; i++) {
@@ -1131,7 +1168,13 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 	if (snapname[0] != '\0' && (rc = initial_snapshot(a, snapname, start, err)) != 0)
 		return rc;
 	/* the online snapshot: started with a new slot, resumed after a restart */
-	if (a->bf_start) {
+	if (a->gap_backfill) {
+		/* whatever ran before: a gap means every table again */
+		a->gap_backfill = false;
+		a->bf_start = false;
+		if ((rc = backfill_gap(a->bf, err)) != 0)
+			return rc;
+	} else if (a->bf_start) {
 		a->bf_start = false;
 		if ((rc = backfill_start(a->bf, err)) != 0)
 			return rc;

@@ -45,6 +45,7 @@ static const char *const alert_names[ALERT_COUNT] = {
 	[ALERT_WAL_STATUS] = "wal_status",
 	[ALERT_SLOT_INACTIVE] = "slot_inactive",
 	[ALERT_SINK_ERROR] = "sink_error",
+	[ALERT_GAP] = "gap",
 };
 
 const char *
@@ -205,7 +206,7 @@ threshold_of(const struct alerts *a, enum alert_id id, enum alert_level l, char 
 			snprintf(buf, cap, "unreserved");
 		return;
 	}
-	if (id == ALERT_SINK_ERROR)
+	if (id == ALERT_SINK_ERROR || id == ALERT_GAP)
 		return;
 	if (id == ALERT_SLOT_INACTIVE)
 		t = a->rules.critical[id];
@@ -257,6 +258,13 @@ describe(const struct alerts *a, enum alert_id id, const struct alert_state *s, 
 		else
 			snprintf(buf, cap, "slot \"%s\" has not been active for %s while pgcdc runs",
 			         a->slot, fmt_human(id, s->value, h, sizeof(h)));
+		break;
+	case ALERT_GAP:
+		if (s->level == ALERT_OK)
+			snprintf(buf, cap, "the backfill after the gap of slot \"%s\" is done", a->slot);
+		else
+			snprintf(buf, cap, "slot \"%s\" has a gap; an online backfill of every table "
+			         "(source.on_gap = backfill) runs until it is closed", a->slot);
 		break;
 	case ALERT_SINK_ERROR:
 		if (s->value_s[0] != '\0')

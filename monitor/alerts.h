@@ -45,6 +45,7 @@ enum alert_id {
 	ALERT_WAL_STATUS,
 	ALERT_SLOT_INACTIVE,
 	ALERT_SINK_ERROR,
+	ALERT_GAP,            /* a gap taken over by on_gap = backfill, until its backfill ends */
 	ALERT_COUNT
 };
 

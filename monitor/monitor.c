@@ -620,6 +620,10 @@ evaluate(struct monitor *m, const struct mon_sample *s, bool ok, const struct st
 			         len ? "," : "");
 		}
 	}
+	o[ALERT_GAP].known = true;
+	o[ALERT_GAP].level = sv->gap ? ALERT_CRITICAL : ALERT_OK;
+	snprintf(o[ALERT_GAP].detail, sizeof(o[ALERT_GAP].detail), "%.*s",
+	         (int) sizeof(o[ALERT_GAP].detail) - 1, sv->gap_why);
 	for (int i = 0; i < ALERT_COUNT; i++)
 		if (alerts_observe(m->alerts, (enum alert_id) i, &o[i], now, &ev) == 1)
 			report(m, &ev);

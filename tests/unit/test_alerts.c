@@ -100,6 +100,7 @@ test_names(void **state)
 	assert_string_equal(alert_name(ALERT_WAL_STATUS), "wal_status");
 	assert_string_equal(alert_name(ALERT_SLOT_INACTIVE), "slot_inactive");
 	assert_string_equal(alert_name(ALERT_SINK_ERROR), "sink_error");
+	assert_string_equal(alert_name(ALERT_GAP), "gap");
 	assert_string_equal(alert_level_name(ALERT_OK), "ok");
 	assert_string_equal(alert_level_name(ALERT_WARNING), "warning");
 	assert_string_equal(alert_level_name(ALERT_CRITICAL), "critical");
@@ -262,6 +263,26 @@ test_discrete(void **state)
 		assert_string_equal(ev.value, "kafka");
 		assert_string_equal(ev.threshold, "");
 		assert_string_equal(ev.message, "sink kafka is failing: broker 127.0.0.1:9092 down");
+	}
+
+	/* gap: critical while a backfill closes it, the gap's description in the message */
+	{
+		struct alert_obs o;
+
+		memset(&o, 0, sizeof(o));
+		o.known = true;
+		o.level = ALERT_CRITICAL;
+		snprintf(o.detail, sizeof(o.detail), "slot \"s\" does not exist on this server");
+		assert_int_equal(alerts_observe(a, ALERT_GAP, &o, 10500, &ev), 1);
+		assert_string_equal(ev.severity, "critical");
+		assert_string_equal(ev.threshold, "");
+		assert_non_null(strstr(ev.message, "an online backfill of every table"));
+		assert_non_null(strstr(ev.message, "does not exist on this server"));
+		o.level = ALERT_OK;
+		o.detail[0] = '\0';
+		assert_int_equal(alerts_observe(a, ALERT_GAP, &o, 10600, &ev), 0);   /* hysteresis */
+		assert_int_equal(alerts_observe(a, ALERT_GAP, &o, 10700, &ev), 1);
+		assert_string_equal(ev.severity, "resolved");
 	}
 
 	/* slot_inactive: discrete level, numeric value (seconds), threshold 2 intervals */

@@ -406,6 +406,7 @@ test_every_key_set(void **state)
 		"create_publication = tables\n"
 		"tables = public.orders, sales.\"Line Items\" , ,public.x\n"
 		"snapshot = always\n"
+		"on_gap = backfill\n"
 		"snapshot_method = online\n"
 		"snapshot_workers = 64\n"
 		"protocol = 1\n"
@@ -469,6 +470,7 @@ test_every_key_set(void **state)
 	assert_string_equal(c->source.tables.items[1], "sales.\"Line Items\"");
 	assert_string_equal(c->source.tables.items[2], "public.x");
 	assert_int_equal(c->source.snapshot, CFG_SNAP_ALWAYS);
+	assert_int_equal(c->source.on_gap, CFG_GAP_BACKFILL);
 	assert_int_equal(c->source.snapshot_method, CFG_SNAPM_ONLINE);
 	assert_int_equal(c->backfill.chunk_rows, 500);
 	assert_int_equal(c->backfill.max_rate, 2500);
@@ -495,7 +497,7 @@ test_every_key_set(void **state)
 	assert_int_equal(c->kafka.nprops, 3);
 	assert_string_equal(c->kafka.props[0].key, "security.protocol");
 	assert_string_equal(c->kafka.props[0].value, "SASL_SSL");
-	assert_int_equal(c->kafka.props[0].line, 33);
+	assert_int_equal(c->kafka.props[0].line, 34);
 	assert_string_equal(c->kafka.props[1].key, "acks");
 	assert_string_equal(c->kafka.props[2].key, "enable.idempotence");
 	assert_true(c->parquet.enabled);
@@ -984,8 +986,6 @@ test_malformed(void **state)
 		  "(use auto, on or off)" },
 		{ "[sink.stdout]\n[source]\non_gap = ignore\n", "t.conf:3: source.on_gap: ",
 		  "(use stop or backfill)" },
-		{ "[sink.stdout]\n[source]\non_gap = backfill\n", "t.conf:3: source.on_gap: ",
-		  "backfill needs the online backfill" },
 		{ "[sink.stdout]\n[source]\nsnapshot_method = lazy\n", "t.conf:3: source.snapshot_method: ",
 		  "(use online or exported)" },
 		{ "[sink.stdout]\n[backfill]\nchunk_rows = 0\n", "t.conf:3: backfill.chunk_rows: ",
