@@ -293,7 +293,13 @@ emit_watermark(struct bfworker *w, uint64_t id, char kind, struct cdc_err *err)
 	PGresult *res;
 
 	snprintf(content, sizeof(content), "%s %" PRIu64 " %c", w->b->o.cfg->source.slot, id, kind);
-	res = pg_query(w->conn, "writing a backfill watermark",
+	/* The walsender decodes only flushed WAL, and a non-transactional message alone
+	 * flushes nothing: the high watermark would wait for the WAL writer (up to
+	 * wal_writer_delay, 200 ms) or the next commit.  Taking a transaction id makes the
+	 * statement commit, which flushes (synchronous_commit = local, set on this
+	 * connection: never waiting for a synchronous standby). */
+	res = pg_query(w->conn, "writing a backfill watermark", kind == 'H' ?
+	               "SELECT pg_logical_emit_message(false, $1, $2), txid_current()" :
 	               "SELECT pg_logical_emit_message(false, $1, $2)", 2, params, err);
 	if (res == NULL)
 		return err->code;
@@ -567,6 +573,7 @@ worker_main(void *arg)
 				sleep_ms(RETRY_MS);
 				continue;
 			}
+			PQclear(PQexec(w->conn, "SET synchronous_commit = local"));
 		}
 		if (ti < 0 && (ti = take_table(b)) < 0)
 			break;

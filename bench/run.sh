@@ -5,12 +5,17 @@
 #   BENCH_NARROW=1000000 BENCH_WIDE=200000 BENCH_SNAPSHOT=2000000 bench/run.sh
 #   BENCH_SINKS="null stdout kafka parquet"   which pgcdc sinks to measure
 #   BENCH_REPEAT=3                            streaming drains per consumer (medians shown)
+#   BENCH_PARTS="stream snapshot backfill memory latency"   which measurements to run
+#   BENCH_BACKFILL_TPS=500                    the write load during the online backfill
 #
 # Streaming: every consumer gets BENCH_REPEAT slots of its own, created before the
 # backlog is written, and drains each alone; wall time from start until the slot
 # confirms the backlog's end, CPU = user + system seconds of the consumer process;
 # the table shows the median of the drains (this VM's run-to-run noise is ±30 %).  Snapshot: `pgcdc
 # snapshot --table` against COPY ... TO STDOUT (FORMAT binary) into /dev/null.
+# Online backfill: the same table read by snapshot_method = online from a new slot (wall
+# from start to "backfill: done"), alone and under a pgbench write load on that table,
+# sampling the slot's lag and the oldest open transaction of pgcdc's connections.
 # Memory: peak RSS (VmHWM) through one 1M-row transaction, protocols 1 and 2.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +30,8 @@ BIGTXN=${BENCH_BIGTXN:-1000000}
 SINKS=${BENCH_SINKS:-null stdout kafka parquet}
 REPEAT=${BENCH_REPEAT:-3}   # streaming drains per consumer; the table shows the medians
 TXN_ROWS=1000
+PARTS=" ${BENCH_PARTS:-stream snapshot backfill memory latency} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 RESULTS=$(mktemp)
 at_exit "rm -f '$RESULTS'"
 
@@ -143,17 +150,19 @@ stream_bench() {
 
 row "| measurement | consumer | wall | wall vs pg_recvlogical / COPY | CPU | CPU per row | CPU vs pg_recvlogical |"
 row "|---|---|---|---|---|---|---|"
-stream_bench narrow "$NARROW" "INSERT INTO narrow SELECT g, g % 1000, 'name ' || g, '2026-11-22 10:00:00+00'::timestamptz + g * interval '1 s', (g % 10000) / 100.0, g % 2 = 0 FROM generate_series(@LO@, @HI@) g;"
-stream_bench wide "$WIDE" "INSERT INTO wide SELECT g, g % 1000, 'name ' || g, repeat(md5(g::text), 31) FROM generate_series(@LO@, @HI@) g;"
+part stream && stream_bench narrow "$NARROW" "INSERT INTO narrow SELECT g, g % 1000, 'name ' || g, '2026-11-22 10:00:00+00'::timestamptz + g * interval '1 s', (g % 10000) / 100.0, g % 2 = 0 FROM generate_series(@LO@, @HI@) g;"
+part stream && stream_bench wide "$WIDE" "INSERT INTO wide SELECT g, g % 1000, 'name ' || g, repeat(md5(g::text), 31) FROM generate_series(@LO@, @HI@) g;"
 
 # snapshot
+if part snapshot || part backfill; then
 echo "bench: snapshot of $SNAPROWS rows" >&2
 psql_q "INSERT INTO snap SELECT g, g % 1000, 'name ' || g, '2026-11-22 10:00:00+00'::timestamptz + g * interval '1 s', (g % 10000) / 100.0, g % 2 = 0 FROM generate_series(1, $SNAPROWS) g"
 psql_q "VACUUM ANALYZE snap"
 TIMEFORMAT='%R'
 copy_wall=$( { time psql_q "COPY snap TO STDOUT (FORMAT binary)" >/dev/null; } 2>&1 )
 row "$(printf '| snapshot %s rows | COPY binary | %.2f s (%.0f rows/s) | 1.00x | | | |' "$SNAPROWS" "$copy_wall" "$(echo "$SNAPROWS / $copy_wall" | bc -l)")"
-for c in $SINKS; do
+fi
+part snapshot && for c in $SINKS; do
 	sink_available "$c" || continue
 	[[ $c == kafka ]] && start_mock
 	mapfile -t base < <(agent_args)
@@ -164,8 +173,61 @@ for c in $SINKS; do
 		"$(echo "$SNAPROWS / $w" | bc -l)" "$(echo "$copy_wall / $w" | bc -l)")"
 done
 
+# online backfill (snapshot_method = online): alone, then under a write load
+# bf_run SINK TPS: prints "wall max_lag_bytes oldest_xact_s"
+bf_run() {
+	local sink=$1 tps=$2 slot="bf_$1_$2" pid lp=0 lag=0 old=0 l o t0 t1
+	local -a base
+	mapfile -t base < <(agent_args)
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2046
+	"$PGCDC_BIN" "${base[@]}" --set source.publication=snappub --set "source.slot=$slot" \
+		--set source.snapshot=initial --set source.snapshot_method=online $(sink_args "$sink" "$slot") \
+		>/dev/null 2>"$PG_TMP/$slot.log" &
+	pid=$!
+	if ((tps > 0)); then
+		printf '\\set id random(1, %d)\nUPDATE snap SET a = a + 1 WHERE id = :id;\n' "$SNAPROWS" >"$PG_TMP/bfload.sql"
+		"$PG_BIN/pgbench" -n -c 2 -j 2 -R "$tps" -T 3600 -f "$PG_TMP/bfload.sql" -h 127.0.0.1 -p "$PGPORT" \
+			-U postgres postgres >"$PG_TMP/bfload.out" 2>&1 &
+		lp=$!
+	fi
+	until grep -qs "backfill: done" "$PG_TMP/$slot.log"; do
+		kill -0 "$pid" 2>/dev/null || { cat "$PG_TMP/$slot.log" >&2; die "pgcdc exited during the online backfill"; }
+		read -r l o < <(psql_q "SELECT coalesce((SELECT pg_current_wal_lsn() - confirmed_flush_lsn
+			FROM pg_replication_slots WHERE slot_name = '$slot'), 0),
+			coalesce((SELECT max(extract(epoch FROM now() - xact_start)) FROM pg_stat_activity
+			WHERE application_name = 'pgcdc' AND backend_type = 'client backend'), 0)" | tr '|' ' ')
+		awk -v a="$l" -v b="$lag" 'BEGIN { exit !(a > b) }' && lag=$l
+		awk -v a="$o" -v b="$old" 'BEGIN { exit !(a > b) }' && old=$o
+		sleep 0.2
+	done
+	t1=$(date +%s.%N)
+	((lp > 0)) && { kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null || true; }
+	kill -TERM "$pid"; wait "$pid" || true
+	drop_slot "$slot"
+	echo "$(echo "$t1 - $t0" | bc -l) $lag $old"
+}
+if part backfill; then
+	for c in $SINKS; do
+		sink_available "$c" || continue
+		[[ $c == kafka ]] && start_mock
+		echo "bench: online backfill of $SNAPROWS rows -> $c" >&2
+		read -r w lag old < <(bf_run "$c" 0)
+		row "$(printf '| online backfill %s rows | %s | %.2f s (%.0f rows/s) | %.2fx of COPY rows/s | | | |' \
+			"$SNAPROWS" "$c" "$w" "$(echo "$SNAPROWS / $w" | bc -l)" "$(echo "$copy_wall / $w" | bc -l)")"
+	done
+	tps=${BENCH_BACKFILL_TPS:-500}
+	for c in $SINKS; do
+		[[ $c == parquet ]] || continue
+		echo "bench: online backfill of $SNAPROWS rows -> $c under $tps tps" >&2
+		read -r w lag old < <(bf_run "$c" "$tps")
+		row "$(printf '| online backfill %s rows under %s tps | %s | %.2f s | max slot lag %.1f MB | oldest pgcdc transaction %.2f s | | |' \
+			"$SNAPROWS" "$tps" "$c" "$w" "$(echo "$lag / 1048576" | bc -l)" "$old")"
+	done
+fi
+
 # memory through one large transaction
-for proto in 1 2; do
+part memory && for proto in 1 2; do
 	psql_q "TRUNCATE big" >/dev/null
 	psql_q "SELECT pg_create_logical_replication_slot('big$proto', 'pgoutput')" >/dev/null
 	psql_q "INSERT INTO big SELECT g, 'row ' || g FROM generate_series(1, $BIGTXN) g" >/dev/null
@@ -186,7 +248,7 @@ for proto in 1 2; do
 done
 
 # commit-to-Kafka latency at about 1000 transactions/s (pgbench, rate-limited)
-if [[ " $SINKS " == *" kafka "* ]] && sink_available kafka; then
+if part latency && [[ " $SINKS " == *" kafka "* ]] && sink_available kafka; then
 	start_mock
 	echo "bench: latency at ~${BENCH_TPS:-1000} tps for ${BENCH_LAT_SECONDS:-20} s" >&2
 	printf 'INSERT INTO lat (v) VALUES (1);\n' >"$PG_TMP/lat.sql"
