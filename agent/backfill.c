@@ -977,8 +977,8 @@ record(struct backfill *b, struct pend *p, struct cdc_err *err)
 
 /* Emit the chunk of worker w at its high watermark (lines moved out of w already). */
 static int
-emit_chunk(struct backfill *b, struct bftable *t, cdc_lsn at, cdc_lsn dedupe,
-           struct bfw_chunk *win, uint64_t *emitted, struct cdc_err *err)
+emit_chunk(struct backfill *b, struct bftable *t, const struct bfworker *w, cdc_lsn at,
+           cdc_lsn dedupe, struct bfw_chunk *win, uint64_t *emitted, struct cdc_err *err)
 {
 	struct timespec now;
 	struct cdc_txn txn = { 0 };
@@ -994,16 +994,15 @@ emit_chunk(struct backfill *b, struct bftable *t, cdc_lsn at, cdc_lsn dedupe,
 	txn.dedupe_lsn = dedupe;
 	txn.commit_ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	*emitted = 0;
-	for (size_t i = 0; i < bfw_chunk_nrows(win); i++) {
+	for (size_t i = 0; i < w->nlines; i++) {
 		struct cdc_change ch = { 0 };
 		const struct cdc_tuple *tup;
-		size_t len;
-		const char *line = bfw_chunk_row(win, i, &len);
+		size_t len = w->lens[i];
 
-		if (line == NULL)
-			continue;
-		if ((rc = copytext_parse(t->t->ct, line, len, &tup, err)) != 0)
+		if ((rc = copytext_parse(t->t->ct, w->lines[i], len, &tup, err)) != 0)
 			goto out;
+		if (!bfw_chunk_keeps(win, tup))
+			continue;
 		if (!open) {
 			if ((rc = pipe_begin(b->o.pipe, &txn, err)) < 0)
 				goto out;
@@ -1082,15 +1081,9 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 		log_debug("backfill", "%s: chunk %" PRIu64 " read again", t->t->name, w->id);
 		return 0;
 	}
-	/* the rows: parse each for its key (the lines stay the worker's until the verdict) */
-	for (size_t i = 0; i < nlines && rc == 0; i++) {
-		const struct cdc_tuple *tup;
-
-		if ((rc = copytext_parse(t->t->ct, w->lines[i], w->lens[i], &tup, err)) == 0)
-			rc = bfw_chunk_add(win, w->lines[i], w->lens[i], tup, err);
-	}
-	if (rc == 0)
-		rc = bfw_chunk_set_snapshot(win, w->snap, err);
+	/* the rows stay the worker's lines (it waits for the verdict); each is kept or
+	 * dropped as it is emitted (bfw_chunk_keeps) */
+	rc = bfw_chunk_set_snapshot(win, w->snap, err);
 	if (rc == 0) {
 		int f = bfw_chunk_finish(win);
 
@@ -1137,7 +1130,7 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 	if (rc == 0 && dedupe == 0)
 		rc = state_write(b, err);
 	if (rc == 0)
-		rc = emit_chunk(b, t, at, dedupe, win, &emitted, err);
+		rc = emit_chunk(b, t, w, at, dedupe, win, &emitted, err);
 	bfw_chunk_free(win);
 	pthread_mutex_lock(&b->mu);
 	if (rc != 0) {

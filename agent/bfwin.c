@@ -539,6 +539,26 @@ bfw_chunk_finish(struct bfw_chunk *c)
 	return 0;
 }
 
+bool
+bfw_chunk_keeps(struct bfw_chunk *c, const struct cdc_tuple *t)
+{
+	size_t off = c->touched.len;
+	bool hit;
+
+	if (c->truncated)
+		return false;
+	if (c->nkey == 0 || c->set_n == 0)
+		return true;
+	/* encode the key at the end of the touched buffer, look it up, take it back */
+	if (encode_key(&c->touched, c, t, c->ident) != 0) {
+		c->touched.len = off;
+		return true;        /* no key to match (cannot happen for a keyed table's row) */
+	}
+	hit = set_find(c, c->touched.p + off, c->touched.len - off, false, 0);
+	c->touched.len = off;
+	return !hit;
+}
+
 size_t
 bfw_chunk_nrows(const struct bfw_chunk *c)
 {

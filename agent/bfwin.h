@@ -102,8 +102,13 @@ int bfw_chunk_before(struct bfw_chunk *c, uint32_t xid, char kind, const char *i
  * (a transaction its snapshot does not see updated or deleted rows), -1 on OOM. */
 int bfw_chunk_finish(struct bfw_chunk *c);
 
-/* The rows to emit: for i in [0, bfw_chunk_nrows), the line of row i, or NULL when
- * it was dropped. */
+/* After bfw_chunk_finish, whether a row read by the chunk (its tuple, ncols values in
+ * the chunk's column order) is to be emitted: the way to decide row by row without
+ * bfw_chunk_add keeping the rows. */
+bool bfw_chunk_keeps(struct bfw_chunk *c, const struct cdc_tuple *t);
+
+/* The rows added with bfw_chunk_add to emit: for i in [0, bfw_chunk_nrows), the line of
+ * row i, or NULL when it was dropped. */
 size_t bfw_chunk_nrows(const struct bfw_chunk *c);
 const char *bfw_chunk_row(const struct bfw_chunk *c, size_t i, size_t *len);
 size_t bfw_chunk_ndropped(const struct bfw_chunk *c);

@@ -422,6 +422,29 @@ test_before_window_keyless(void **state)
 	bfw_chunk_free(enc);
 }
 
+/* Row by row without keeping the rows: bfw_chunk_keeps after bfw_chunk_finish. */
+static void
+test_keeps(void **state)
+{
+	struct bfw_chunk *c = chunk_idv();
+	struct cdc_change tr = { .op = CDC_OP_TRUNCATE, .txn = &txn, .rel = &rel_idv };
+	struct cdc_err err = { 0 };
+	struct ttup a;
+
+	assert_true(bfw_chunk_keeps(c, tup(&a, 2, "1", "x")));      /* nothing touched */
+	assert_int_equal(change(c, &rel_idv, CDC_OP_UPDATE, NULL, tup(&a, 2, "2", "y"), 701), 0);
+	assert_int_equal(bfw_chunk_set_snapshot(c, "100:110:", &err), 0);
+	assert_int_equal(bfw_chunk_finish(c), 0);
+	assert_true(bfw_chunk_keeps(c, tup(&a, 2, "1", "x")));
+	assert_false(bfw_chunk_keeps(c, tup(&a, 2, "2", "old")));
+	assert_true(bfw_chunk_keeps(c, tup(&a, 2, "3", "x")));
+	assert_false(bfw_chunk_keeps(c, tup(&a, 2, "2", "old")));  /* asking twice changes nothing */
+	assert_int_equal(bfw_chunk_change(c, &tr, &err), 0);
+	assert_int_equal(bfw_chunk_finish(c), 0);
+	assert_false(bfw_chunk_keeps(c, tup(&a, 2, "1", "x")));     /* truncated: nothing */
+	bfw_chunk_free(c);
+}
+
 int
 main(void)
 {
@@ -436,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_before_window),
 		cmocka_unit_test(test_before_window_keyless),
+		cmocka_unit_test(test_keeps),
 	};
 
 	bfw_chunk_free(NULL);
