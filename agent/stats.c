@@ -167,7 +167,10 @@ stats_set_gap(struct cdc_stats *s, const char *why)
 {
 	pthread_mutex_lock(&s->mu);
 	s->v.gap = why != NULL;
-	snprintf(s->v.gap_why, sizeof(s->v.gap_why), "%s", why ? why : "");
+	if (why != NULL) {     /* the text stays for an alert that samples it after the end */
+		s->v.gap_seq++;
+		snprintf(s->v.gap_why, sizeof(s->v.gap_why), "%s", why);
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 

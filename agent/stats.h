@@ -44,6 +44,7 @@ struct stats_view {
 	bool spill_failing;       /* state_dir is full: spilling (and WAL reading) waits */
 	char spill_error[512];
 	bool gap;                 /* a gap is being closed by a backfill (on_gap = backfill) */
+	uint64_t gap_seq;         /* gaps so far: one closed between two samples still counts */
 	char gap_why[512];
 	int nsinks;
 	struct stats_sink sinks[STATS_MAX_SINKS];

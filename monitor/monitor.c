@@ -77,6 +77,7 @@ struct monitor {
 	bool conn_failing;
 	int64_t conn_logged_ms;
 	bool slot_missing_logged;
+	uint64_t gap_seq;         /* the last gap the gap alert has seen */
 	struct mon_lag *lag;
 	struct alerts *alerts;
 	int inactive_samples;
@@ -621,7 +622,9 @@ evaluate(struct monitor *m, const struct mon_sample *s, bool ok, const struct st
 		}
 	}
 	o[ALERT_GAP].known = true;
-	o[ALERT_GAP].level = sv->gap ? ALERT_CRITICAL : ALERT_OK;
+	/* a gap whose backfill ended before this sample still fires (and then resolves) */
+	o[ALERT_GAP].level = sv->gap || sv->gap_seq != m->gap_seq ? ALERT_CRITICAL : ALERT_OK;
+	m->gap_seq = sv->gap_seq;
 	snprintf(o[ALERT_GAP].detail, sizeof(o[ALERT_GAP].detail), "%.*s",
 	         (int) sizeof(o[ALERT_GAP].detail) - 1, sv->gap_why);
 	for (int i = 0; i < ALERT_COUNT; i++)
