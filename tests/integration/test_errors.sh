@@ -23,7 +23,7 @@ expect() {   # expect NAME EXIT_STATUS GREP_PATTERN
 
 pg_start
 psql_q "CREATE TABLE e (id int PRIMARY KEY); CREATE PUBLICATION pgcdc FOR ALL TABLES;
-        CREATE ROLE pwuser LOGIN REPLICATION PASSWORD 's3cret-right';
+        CREATE ROLE pwuser LOGIN REPLICATION PASSWORD 's3cret-right'; GRANT SELECT ON e TO pwuser;
         CREATE ROLE norepl LOGIN"
 psql_q "SELECT pg_create_logical_replication_slot('other', 'test_decoding')" >/dev/null
 
