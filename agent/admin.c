@@ -101,15 +101,17 @@ check_backfill(const struct cfg *cfg, PGconn *aux, struct report *r)
 			finding(r, "ok", "SELECT on every published table (snapshots and backfills read them)");
 		PQclear(res);
 	}
-	v = check_value(r, aux, "reading function privileges", "SELECT has_function_privilege("
-	                "'pg_logical_emit_message(boolean, text, text)', 'EXECUTE')::text", 0, NULL,
-	                &failed);
-	if (v != NULL && strcmp(v, "true") == 0)
+	/* the text variant; 17 added a fourth argument (flush), so look it up by name */
+	v = check_value(r, aux, "reading function privileges", "SELECT p.oid::regprocedure::text "
+	                "FROM pg_proc p WHERE p.proname = 'pg_logical_emit_message' "
+	                "AND p.proargtypes[2] = 'text'::regtype "
+	                "AND NOT has_function_privilege(p.oid, 'EXECUTE') LIMIT 1", 0, NULL, &failed);
+	if (v == NULL && !failed)
 		finding(r, "ok", "EXECUTE on pg_logical_emit_message (the online snapshot's watermarks)");
-	else if (!failed)
+	else if (v != NULL)
 		finding(r, online && reads ? "FAIL" : "warning", "no EXECUTE on pg_logical_emit_message: "
 		        "the online snapshot method writes its watermarks with it: GRANT EXECUTE ON "
-		        "FUNCTION pg_logical_emit_message(boolean, text, text) TO \"%s\"", PQuser(aux));
+		        "FUNCTION %s TO \"%s\"", v, PQuser(aux));
 	free(v);
 	if (online && reads && PQserverVersion(aux) < 140000)
 		finding(r, "warning", "snapshot_method = online needs PostgreSQL 14 (logical decoding "
