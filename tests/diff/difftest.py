@@ -38,6 +38,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -409,7 +410,28 @@ class Agent:
 
     def stop(self, sig):
         self.proc.send_signal(sig)
-        rc = self.proc.wait(120)
+        try:
+            rc = self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            # a hang: keep where every thread is (gdb when installed, else the kernel's
+            # view), then stop it so the seed fails with its evidence
+            where = os.path.join(self.args.work, "hang-%d.txt" % self.proc.pid)
+            with open(where, "w") as f:
+                for t in sorted(os.listdir("/proc/%d/task" % self.proc.pid)):
+                    for k in ("comm", "wchan", "syscall"):
+                        try:
+                            f.write("%s %s: %s\n" % (t, k, open("/proc/%d/task/%s/%s" % (
+                                self.proc.pid, t, k)).read().strip()))
+                        except OSError:
+                            pass
+                if shutil.which("gdb"):
+                    f.write(subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex",
+                                            "thread apply all bt"], capture_output=True,
+                                           text=True, timeout=60).stdout)
+            self.proc.kill()
+            self.proc.wait()
+            raise SystemExit("pgcdc did not exit within 120 s of signal %d (threads in %s, log %s)"
+                             % (sig, where, self.runs[-1][3]))
         r = self.runs[-1]
         r[1] = "term" if sig == signal.SIGTERM else "kill"
         if sig == signal.SIGTERM:
