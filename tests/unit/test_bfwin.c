@@ -119,7 +119,7 @@ test_keyed_window(void **state)
 	char out[256];
 
 	for (int i = 1; i <= 6; i++) {
-		char id[8];
+		char id[16];
 
 		snprintf(id, sizeof(id), "%d", i);
 		add_row(c, id, "x");
@@ -336,7 +336,7 @@ test_before_window(void **state)
 	size_t len;
 
 	for (int i = 1; i <= 5; i++) {
-		char k[8];
+		char k[16];
 
 		snprintf(k, sizeof(k), "%d", i);
 		add_row(c, k, "x");
