@@ -109,8 +109,9 @@ struct cdc_txn {
 	cdc_lsn prev_commit_lsn;   /* commit LSN of the previous transaction (source.sequence) */
 	cdc_lsn dedupe_lsn;        /* 0, or: an online backfill chunk read again after a crash,
 	                            * first handed to the sinks at this commit LSN; a sink that
-	                            * keeps exactly-once (Parquet) skips it when it holds a
-	                            * transaction of the chunk's table at or past it */
+	                            * keeps exactly-once (Parquet) skips it when it held a
+	                            * transaction of the chunk's table at or past it before
+	                            * this run (what it wrote since does not hold the chunk) */
 };
 
 struct cdc_change {

@@ -85,6 +85,7 @@
 #include "encoding.h"
 #include "writer.h"
 #include "../../common/clock.h"
+#include "../../common/durable.h"
 
 #define RG_BYTES (32 << 20)      /* a buffered row group is written at this size */
 #define RETRY_MS 1000            /* between retries while the disk is full */
@@ -146,6 +147,9 @@ struct pqs_table {
 	char *qualname;              /* schema.table as PostgreSQL names it */
 	char *dir;
 	cdc_lsn hwm;                 /* highest stream commit LSN in its files */
+	cdc_lsn hwm_open;            /* hwm as the files on disk had it when the sink opened
+	                              * (what a backfill chunk's dedupe_lsn is checked against:
+	                              * this run's later stream changes do not hold the chunk) */
 	struct pqs_schema *schema;   /* current column set */
 	const struct cdc_rel *rel;   /* last relation seen, and its version */
 	uint32_t relver;
@@ -225,20 +229,6 @@ disk_full(int e)
 	return e == ENOSPC || e == EDQUOT || e == EFBIG;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
 /* The parent directory of path (owned), for fsyncs. */
 static char *
 parent_of(const char *path)
@@ -266,7 +256,7 @@ make_dir(const char *path)
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = fsync_dir(parent);
+	rc = cdc_fsync_dir(parent);
 	free(parent);
 	return rc;
 }
@@ -951,7 +941,7 @@ file_close(struct pq_sink *s, struct pqs_file *f, struct cdc_err *err)
 		return CDC_ERR_AGAIN;
 	if ((rc = file_finish(s, f, err)) != 0)
 		return rc;
-	if (fsync_dir(f->dir) != 0) {
+	if (cdc_fsync_dir(f->dir) != 0) {
 		cdc_errf(err, CDC_ERR_IO, "parquet sink: fsync of directory %s failed: %s", f->dir,
 		         strerror(errno));
 		return fail(s, err);
@@ -1030,7 +1020,7 @@ group_close(struct pq_sink *s, struct pqs_table *t, struct cdc_err *err)
 		unlink(jtmp);
 		goto out;
 	}
-	if (fsync(jfd) != 0 || rename(jtmp, jpath) != 0 || fsync_dir(s->top) != 0) {
+	if (fsync(jfd) != 0 || rename(jtmp, jpath) != 0 || cdc_fsync_dir(s->top) != 0) {
 		cdc_errf(err, CDC_ERR_IO, "parquet sink: cannot commit journal %s: %s", jpath, strerror(errno));
 		unlink(jtmp);
 		rc = fail(s, err);
@@ -1046,13 +1036,13 @@ group_close(struct pq_sink *s, struct pqs_table *t, struct cdc_err *err)
 		g[i]->renamed = true;
 	}
 	for (int i = 0; i < n; i++)
-		if (fsync_dir(g[i]->dir) != 0) {
+		if (cdc_fsync_dir(g[i]->dir) != 0) {
 			cdc_errf(err, CDC_ERR_IO, "parquet sink: fsync of directory %s failed: %s", g[i]->dir,
 			         strerror(errno));
 			rc = fail(s, err);
 			goto out;
 		}
-	if (unlink(jpath) != 0 || fsync_dir(s->top) != 0)
+	if (unlink(jpath) != 0 || cdc_fsync_dir(s->top) != 0)
 		log_warning("parquet", "cannot remove journal %s: %s", jpath, strerror(errno));
 	for (int i = 0; i < n; i++)
 		file_done(s, g[i]);
@@ -1076,7 +1066,7 @@ snapshot_end(struct pq_sink *s, struct cdc_err *err)
 		         strerror(errno));
 		return fail(s, err);
 	}
-	if (fsync_dir(s->top) != 0) {
+	if (cdc_fsync_dir(s->top) != 0) {
 		cdc_errf(err, CDC_ERR_IO, "parquet sink: fsync of directory %s failed: %s", s->top,
 		         strerror(errno));
 		return fail(s, err);
@@ -1206,7 +1196,7 @@ scan_tree(struct pq_sink *s, bool clean_tmp, bool hwm, const struct purge *p, in
 					/* files of earlier epochs are history: they do not skip
 					 * anything the server sends now */
 					if (ep == s->epoch && last > t->hwm)
-						t->hwm = last;
+						t->hwm = t->hwm_open = last;
 					continue;
 				}
 				if (!(clean_tmp && ends_with(fe->d_name, ".parquet.tmp")) &&
@@ -1230,7 +1220,7 @@ scan_tree(struct pq_sink *s, bool clean_tmp, bool hwm, const struct purge *p, in
 				free(path);
 			}
 			closedir(dd);
-			if (removed && fsync_dir(ddir) != 0)
+			if (removed && cdc_fsync_dir(ddir) != 0)
 				log_warning("parquet", "fsync of %s failed: %s", ddir, strerror(errno));
 			free(ddir);
 		}
@@ -1307,7 +1297,7 @@ roll_forward(struct pq_sink *s, const char *jpath)
 				char *dir = parent_of(to);
 
 				if (dir != NULL)
-					fsync_dir(dir);
+					cdc_fsync_dir(dir);
 				free(dir);
 				log_info("parquet", "completed the interrupted commit of %s", to);
 			}
@@ -1381,7 +1371,7 @@ recover(struct pq_sink *s, struct cdc_err *err)
 	free(p);
 	if (rc != 0)
 		return rc;
-	fsync_dir(s->top);
+	cdc_fsync_dir(s->top);
 	if (ntmp > 0 || nsnap > 0)
 		log_info("parquet", "%s: removed %d unfinished .tmp file(s) and %d file(s) of "
 		         "interrupted snapshots", s->top, ntmp, nsnap);
@@ -1451,7 +1441,7 @@ snapshot_prepare(struct pq_sink *s, struct cdc_err *err)
 		unlink(s->snap_marker);
 		return io_errno(s, e, "write", s->snap_marker, err);
 	}
-	if (fsync(fd) != 0 || fsync_dir(s->top) != 0) {
+	if (fsync(fd) != 0 || cdc_fsync_dir(s->top) != 0) {
 		cdc_errf(err, CDC_ERR_IO, "parquet sink: fsync of %s failed: %s", s->snap_marker,
 		         strerror(errno));
 		close(fd);
@@ -1760,7 +1750,7 @@ pqs_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	if ((t = table_for(s, ch->rel)) == NULL)
 		return oom(s, err);
 	if (!s->txn.snapshot && (s->txn.commit_lsn <= t->hwm ||
-	                         (s->txn.dedupe_lsn != 0 && s->txn.dedupe_lsn <= t->hwm))) {
+	                         (s->txn.dedupe_lsn != 0 && s->txn.dedupe_lsn <= t->hwm_open))) {
 		s->skipped_rows++;      /* already in a committed file (a backfill chunk: its first read) */
 		return 0;
 	}
@@ -2116,7 +2106,7 @@ pqs_new_epoch(struct sink *base, struct cdc_err *err)
 	n = snprintf(line, sizeof(line), "%u\n", s->epoch + 1);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, line, (size_t) n) != n || fsync(fd) != 0 || rename(tmp, path) != 0 ||
-	    fsync_dir(s->top) != 0) {
+	    cdc_fsync_dir(s->top) != 0) {
 		cdc_errf(err, CDC_ERR_IO, "parquet sink: cannot write %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -2129,7 +2119,7 @@ pqs_new_epoch(struct sink *base, struct cdc_err *err)
 	s->epoch++;
 	for (size_t i = 0; i < s->nbuckets; i++)
 		for (struct pqs_table *t = s->buckets[i]; t != NULL; t = t->hnext)
-			t->hwm = 0;
+			t->hwm = t->hwm_open = 0;
 	log_warning("parquet", "epoch %u starts in %s: files written from now on are named "
 	            "<first>-<last>-e%u.parquet; earlier files stay as they are and no longer "
 	            "decide what is a replay", s->epoch, s->top, s->epoch);

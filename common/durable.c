@@ -1,0 +1,59 @@
+/*
+ * durable.c — replacing small files durably (see durable.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "durable.h"
+
+int
+cdc_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int
+cdc_write_durably(const char *dir, const char *path, const void *data, size_t n, char *why,
+                  size_t whycap)
+{
+	char tmp[4200];
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
+		snprintf(why, whycap, "path too long: %.200s...", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, n) != (ssize_t) n || fsync(fd) != 0) {
+		int e = errno;
+
+		snprintf(why, whycap, "cannot write %s: %s", tmp, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		snprintf(why, whycap, "cannot write %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (cdc_fsync_dir(dir) != 0) {
+		snprintf(why, whycap, "cannot fsync %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

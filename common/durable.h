@@ -1,0 +1,18 @@
+/*
+ * durable.h — replacing small files so that a crash leaves the old or the new
+ * content, never a torn one.  Part of common/.
+ */
+#ifndef PGCDC_DURABLE_H
+#define PGCDC_DURABLE_H
+
+#include <stddef.h>
+
+/* fsync a directory (a rename or unlink in it becomes durable).  0, or -1 with errno. */
+int cdc_fsync_dir(const char *dir);
+
+/* Replace path (in directory dir) with data: a temporary path.tmp written and fsynced,
+ * renamed over path, dir fsynced.  Returns 0, or -1 with why filled. */
+int cdc_write_durably(const char *dir, const char *path, const void *data, size_t n, char *why,
+                      size_t whycap);
+
+#endif
