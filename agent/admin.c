@@ -587,9 +587,21 @@ monitor_state_print(const struct monitor_state *ms)
 		printf("\n");
 	}
 	json_object_foreach(json_object_get(ms->o, "snapshot"), key, v) {
+		json_t *eta = json_object_get(v, "eta_s");
+
 		printf("snapshot %-14s %s, ", key, json_string_value(json_object_get(v, "state")));
 		print_json_scalar(json_object_get(v, "rows"));
-		printf(" rows\n");
+		printf(" rows");
+		if (json_integer_value(json_object_get(v, "chunks")) > 0) {
+			printf(" in ");
+			print_json_scalar(json_object_get(v, "chunks"));
+			printf(" chunks");
+		}
+		if (json_number_value(json_object_get(v, "rows_per_s")) > 0)
+			printf(", %.0f rows/s", json_number_value(json_object_get(v, "rows_per_s")));
+		if (json_is_number(eta) && strcmp(json_string_value(json_object_get(v, "state")), "done") != 0)
+			printf(", ETA %.0f s", json_number_value(eta));
+		printf("\n");
 	}
 }
 

@@ -22,6 +22,7 @@
 #include "pg.h"
 #include "snapshot.h"
 #include "../common/clock.h"
+#include "../common/durable.h"
 #include "../common/log.h"
 #include "../decoder/copytext.h"
 #include "../decoder/relcache.h"
@@ -50,6 +51,7 @@ struct bftable {
 	uint32_t pages_per_chunk;
 	bool taken, done;
 	uint64_t rows, chunks;
+	uint64_t rows_before;      /* rows read by an earlier run (resumed), not in the rate */
 	int64_t started_ms;
 	/* changes the stream delivered of this table that the newest chunk snapshot did
 	 * not see (or delivered since): a window copies them at its low watermark */
@@ -93,7 +95,6 @@ struct bfworker {
 /* The progress a chunk makes (replication thread only). */
 struct pend {
 	int table;
-	cdc_lsn at;
 	char *cursor[MAX_KEY];
 	bool have_cursor;
 	uint32_t page;
@@ -122,6 +123,7 @@ struct backfill {
 	json_t *queue;             /* signals waiting for the running backfill to end */
 	json_t *seen;              /* ids of the signals acted on by this process */
 	char fatal[512];           /* a worker's unrecoverable error, raised by the main thread */
+	bool unwritten;            /* durable progress recorded in memory, not yet in the file */
 	int64_t last_progress_ms;
 	int64_t started_ms;
 };
@@ -165,10 +167,10 @@ static void recent_prune(struct backfill *b, const struct bfw_chunk *seen_by);
 static int
 state_write(struct backfill *b, struct cdc_err *err)
 {
-	char path[4096], tmp[4200];
+	char path[4096], why[4400];
 	json_t *root = json_object(), *arr = json_array();
 	char *text = NULL;
-	int fd = -1, rc = 0;
+	int rc = 0;
 
 	if (root == NULL || arr == NULL)
 		goto oom;
@@ -203,24 +205,12 @@ state_write(struct backfill *b, struct cdc_err *err)
 	if ((text = json_dumps(root, JSON_COMPACT)) == NULL)
 		goto oom;
 	state_path(b->o.cfg, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text) || fsync(fd) != 0 ||
-	    close(fd) != 0 || rename(tmp, path) != 0) {
-		rc = cdc_errf(err, CDC_ERR_IO, "cannot write %s: %s (check source.state_dir)", path,
-		              strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (cdc_write_durably(b->o.cfg->source.state_dir, path, text, strlen(text), why,
+	                      sizeof(why)) != 0) {
+		rc = cdc_errf(err, CDC_ERR_IO, "%s (check source.state_dir)", why);
 		goto out;
 	}
-	{
-		int dfd = open(b->o.cfg->source.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	b->unwritten = false;
 out:
 	free(text);
 	json_decref(root);
@@ -471,6 +461,7 @@ take_table(struct backfill *b)
 		if (!b->bt[k].taken && !b->bt[k].done) {
 			b->bt[k].taken = true;
 			b->bt[k].started_ms = now_ms();
+			b->bt[k].rows_before = b->bt[k].rows;
 			i = k;
 			break;
 		}
@@ -695,6 +686,12 @@ backfill_free(struct backfill *b)
 	if (b == NULL)
 		return;
 	stop_workers(b);
+	if (b->unwritten) {
+		struct cdc_err err = { 0 };
+
+		if (state_write(b, &err) != 0)
+			log_warning("backfill", "%s: the next start reads the last chunk again", err.msg);
+	}
 	reset_tables(b);
 	relcache_free(b->rc);
 	json_decref(b->staged);
@@ -954,7 +951,11 @@ new_window(struct bftable *t)
 	return bfw_chunk_new(names, rel->ncols, t->key, t->nkey);
 }
 
-/* A chunk is durable in every sink: its progress becomes the table's recorded one. */
+/* A chunk is durable in every sink: its progress becomes the table's recorded one.
+ * The file is written with the next chunk's pending mark (which must be durable before
+ * that chunk goes out anyway), by the next backfill_poll, or now when the table is
+ * done: a crash before then re-reads this chunk once, and Parquet, which the pending
+ * mark in the file tells that it holds the chunk, skips it. */
 static int
 record(struct backfill *b, struct pend *p, struct cdc_err *err)
 {
@@ -971,14 +972,16 @@ record(struct backfill *b, struct pend *p, struct cdc_err *err)
 	t->dur_done = p->done;
 	t->dur_rows = p->rows;
 	t->dur_pending = 0;
+	b->unwritten = true;
 	pthread_mutex_unlock(&b->mu);
-	return state_write(b, err);
+	return p->done ? state_write(b, err) : 0;
 }
 
-/* Emit the chunk of worker w at its high watermark (lines moved out of w already). */
+/* Emit a chunk's rows (lines[0..nlines-1], lens[]) at its high watermark. */
 static int
-emit_chunk(struct backfill *b, struct bftable *t, const struct bfworker *w, cdc_lsn at,
-           cdc_lsn dedupe, struct bfw_chunk *win, uint64_t *emitted, struct cdc_err *err)
+emit_chunk(struct backfill *b, struct bftable *t, char *const *lines, const size_t *lens,
+           size_t nlines, cdc_lsn at, cdc_lsn dedupe, struct bfw_chunk *win, uint64_t *emitted,
+           struct cdc_err *err)
 {
 	struct timespec now;
 	struct cdc_txn txn = { 0 };
@@ -994,12 +997,12 @@ emit_chunk(struct backfill *b, struct bftable *t, const struct bfworker *w, cdc_
 	txn.dedupe_lsn = dedupe;
 	txn.commit_ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	*emitted = 0;
-	for (size_t i = 0; i < w->nlines; i++) {
+	for (size_t i = 0; i < nlines; i++) {
 		struct cdc_change ch = { 0 };
 		const struct cdc_tuple *tup;
-		size_t len = w->lens[i];
+		size_t len = lens[i];
 
-		if ((rc = copytext_parse(t->t->ct, w->lines[i], len, &tup, err)) != 0)
+		if ((rc = copytext_parse(t->t->ct, lines[i], len, &tup, err)) != 0)
 			goto out;
 		if (!bfw_chunk_keeps(win, tup))
 			continue;
@@ -1028,34 +1031,41 @@ out:
 }
 
 static void
+table_progress(const struct bftable *t, int64_t now, struct stats_snap *p)
+{
+	*p = (struct stats_snap) {
+		.state = t->done ? "done" : t->taken ? "backfilling" : "pending",
+		.rows = t->rows, .estimate = (uint64_t) t->t->reltuples, .chunks = t->chunks,
+	};
+	stats_snap_rate(p, t->rows - t->rows_before, t->taken ? now - t->started_ms : 0);
+}
+
+static void
 progress(struct backfill *b, bool force)
 {
 	int64_t now = now_ms();
+	struct stats_snap p;
 
 	for (int i = 0; i < b->ntables; i++) {
-		struct bftable *t = &b->bt[i];
-
-		stats_set_snapshot(b->o.stats, t->t->name, t->done ? "done" : t->taken ? "backfilling" :
-		                   "pending", t->rows, (uint64_t) t->t->reltuples);
+		table_progress(&b->bt[i], now, &p);
+		stats_set_snapshot(b->o.stats, b->bt[i].t->name, &p);
 	}
 	if (!force && now - b->last_progress_ms < PROGRESS_MS)
 		return;
 	b->last_progress_ms = now;
 	for (int i = 0; i < b->ntables; i++) {
 		struct bftable *t = &b->bt[i];
-		double secs = (double) (now - t->started_ms) / 1000.0;
-		double rate = secs > 0 ? (double) t->rows / secs : 0;
 
 		if (!t->taken || t->done)
 			continue;
-		if (t->t->reltuples > (double) t->rows && rate > 0)
+		table_progress(t, now, &p);
+		if (p.eta_s >= 0)
 			log_info("backfill", "%s: %" PRIu64 " of ~%.0f rows (%.0f%%) in %" PRIu64 " chunks, "
 			         "%.0f rows/s, ETA %.0f s", t->t->name, t->rows, t->t->reltuples,
-			         100.0 * (double) t->rows / t->t->reltuples, t->chunks, rate,
-			         (t->t->reltuples - (double) t->rows) / rate);
+			         100.0 * (double) t->rows / t->t->reltuples, t->chunks, p.rows_per_s, p.eta_s);
 		else
 			log_info("backfill", "%s: %" PRIu64 " rows in %" PRIu64 " chunks, %.0f rows/s",
-			         t->t->name, t->rows, t->chunks, rate);
+			         t->t->name, t->rows, t->chunks, p.rows_per_s);
 	}
 }
 
@@ -1065,10 +1075,12 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 {
 	struct bftable *t = &b->bt[w->table];
 	struct bfw_chunk *win = w->win;
-	struct pend p = { .table = w->table, .at = at };
+	struct pend p = { .table = w->table };
 	uint64_t emitted = 0;
 	cdc_lsn dedupe;
 	size_t nlines = w->nlines;
+	char **lines;
+	size_t *lens;
 	int rc = 0;
 
 	w->win = NULL;
@@ -1081,8 +1093,7 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 		log_debug("backfill", "%s: chunk %" PRIu64 " read again", t->t->name, w->id);
 		return 0;
 	}
-	/* the rows stay the worker's lines (it waits for the verdict); each is kept or
-	 * dropped as it is emitted (bfw_chunk_keeps) */
+	/* each row is kept or dropped as it is emitted (bfw_chunk_keeps) */
 	rc = bfw_chunk_set_snapshot(win, w->snap, err);
 	if (rc == 0) {
 		int f = bfw_chunk_finish(win);
@@ -1121,28 +1132,24 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 			p.have_cursor = rc == 0;
 		}
 	}
-	/* recorded before the rows go out: a sink may make them durable at once */
-	dedupe = t->dur_pending;
-	if (rc == 0 && dedupe == 0)
-		t->dur_pending = at - 1;
-	pthread_mutex_unlock(&b->mu);
-	b->emitting = true;
-	if (rc == 0 && dedupe == 0)
-		rc = state_write(b, err);
-	if (rc == 0)
-		rc = emit_chunk(b, t, w, at, dedupe, win, &emitted, err);
-	bfw_chunk_free(win);
-	pthread_mutex_lock(&b->mu);
 	if (rc != 0) {
-		b->emitting = false;
+		/* nothing went out: the error ends the session, the chunk is read again */
 		free_strs(p.cursor, MAX_KEY);
+		bfw_chunk_free(win);
 		w->st = C_REREAD;
 		pthread_cond_broadcast(&b->cv);
 		pthread_mutex_unlock(&b->mu);
 		return rc;
 	}
-	/* the table's cursor moves on at once (the worker reads the next chunk from it);
-	 * the state file follows once every sink made the chunk durable (below) */
+	/* The verdict: the table's cursor (or page) moves on, and the worker reads its next
+	 * chunk while this one goes out to the sinks and is made durable.  That chunk's high
+	 * watermark is handled only after this one is recorded, so a crash still re-reads
+	 * at most one chunk per worker.  The rows are this thread's from here. */
+	lines = w->lines;
+	lens = w->lens;
+	w->lines = NULL;
+	w->lens = NULL;
+	w->nlines = w->cap = 0;
 	if (t->nkey > 0) {
 		if (p.have_cursor) {
 			for (int k = 0; k < t->nkey; k++) {
@@ -1157,26 +1164,51 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 		p.page = t->page;
 		p.done = t->page >= t->end_page;
 	}
-	t->rows += emitted;
-	t->chunks++;
-	p.rows = t->rows;
 	t->done = p.done;
-	pthread_mutex_unlock(&b->mu);
-	/* the chunk counts once every sink made it durable: then its progress is recorded,
-	 * and only then may the worker read on, so a crash re-reads at most the chunk each
-	 * worker has in flight */
-	while ((rc = pipe_flush(b->o.pipe, 1000, err)) == CDC_ERR_AGAIN && !*b->o.stop)
-		cdc_err_clear(err);
-	if (rc == 0)
-		rc = record(b, &p, err);
-	b->emitting = false;
-	free_strs(p.cursor, MAX_KEY);
-	pthread_mutex_lock(&b->mu);
-	w->st = rc == 0 ? C_DONE : C_REREAD;
+	/* marked pending (durably) before the rows go out: a sink may make them durable
+	 * at once */
+	dedupe = t->dur_pending;
+	if (dedupe == 0)
+		t->dur_pending = at - 1;
+	w->st = C_DONE;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
-	if (rc != 0)
+	b->emitting = true;
+	if (dedupe == 0)
+		rc = state_write(b, err);
+	if (rc == 0)
+		rc = emit_chunk(b, t, lines, lens, nlines, at, dedupe, win, &emitted, err);
+	for (size_t i = 0; i < nlines; i++)
+		free(lines[i]);
+	free(lines);
+	free(lens);
+	bfw_chunk_free(win);
+	/* the chunk counts once every sink made it durable */
+	while (rc == 0 && (rc = pipe_flush(b->o.pipe, 1000, err)) == CDC_ERR_AGAIN && !*b->o.stop)
+		cdc_err_clear(err);
+	if (rc == 0) {
+		pthread_mutex_lock(&b->mu);
+		t->rows += emitted;
+		t->chunks++;
+		p.rows = t->rows;
+		pthread_mutex_unlock(&b->mu);
+		rc = record(b, &p, err);
+	}
+	b->emitting = false;
+	free_strs(p.cursor, MAX_KEY);
+	if (rc != 0) {
+		/* the cursor is past the chunk, which may be in a sink already: going on in this
+		 * process (a reconnect) could lose it or leave a pending mark that no longer
+		 * says what a sink holds.  The agent stops; the next start resumes at the
+		 * recorded chunk (the pending mark in the file tells Parquet what it holds). */
+		pthread_mutex_lock(&b->mu);
+		if (b->fatal[0] == '\0' && !*b->o.stop)
+			snprintf(b->fatal, sizeof(b->fatal), "a chunk of %s could not be delivered and "
+			         "recorded (%.200s); a restart resumes at the recorded chunk", t->t->name,
+			         err->msg);
+		pthread_mutex_unlock(&b->mu);
 		return rc;
+	}
 	if (p.done)
 		log_info("backfill", "%s done: %" PRIu64 " rows in %" PRIu64 " chunks, %.1f s", t->t->name,
 		         t->rows, t->chunks, (double) (now_ms() - t->started_ms) / 1000.0);
@@ -1317,8 +1349,22 @@ backfill_disconnected(struct backfill *b)
 	pthread_mutex_unlock(&b->mu);
 }
 
+bool
+backfill_settled(struct backfill *b)
+{
+	bool all_done = b != NULL && b->active && !b->emitting;
+
+	if (!all_done)
+		return false;
+	pthread_mutex_lock(&b->mu);
+	for (int i = 0; i < b->ntables; i++)
+		all_done = all_done && b->bt[i].dur_done;
+	pthread_mutex_unlock(&b->mu);
+	return all_done;
+}
+
 int
-backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err)
+backfill_poll(struct backfill *b, struct cdc_err *err)
 {
 	bool all_done = true, fatal;
 	int rc;
@@ -1334,6 +1380,8 @@ backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err)
 		return rc;
 	if (b->emitting)
 		return 0;      /* a status update from inside the chunk's flush */
+	if (b->unwritten && (rc = state_write(b, err)) != 0)
+		return rc;
 	pthread_mutex_lock(&b->mu);
 	for (int i = 0; i < b->ntables; i++)
 		all_done = all_done && b->bt[i].dur_done;

@@ -81,7 +81,9 @@ int backfill_change(struct backfill *b, const struct cdc_change *ch, struct cdc_
 void backfill_disconnected(struct backfill *b);
 /* Called with each status update: raises a worker's fatal error, ends the backfill
  * (joins the workers) once every table is done, and starts the next one asked for. */
-int backfill_acked(struct backfill *b, cdc_lsn ack, struct cdc_err *err);
+int backfill_poll(struct backfill *b, struct cdc_err *err);
+/* Every table's last chunk is recorded: the next backfill_poll ends the backfill. */
+bool backfill_settled(struct backfill *b);
 
 /* `pgcdc backfill`: a transactional message with prefix pgcdc.signal and content
  * {"slot": ..., "id": ..., "tables": [...]} (no tables: every published one), which the

@@ -334,34 +334,42 @@ snap_tables_free(struct snap_table *tables, int n)
 }
 
 static void
+table_progress(const struct snap_table *t, int64_t now, struct stats_snap *p)
+{
+	*p = (struct stats_snap) {
+		.state = t->done ? "done" : t->started_ms ? "copying" : "pending",
+		.rows = t->rows, .estimate = (uint64_t) t->reltuples,
+	};
+	stats_snap_rate(p, t->rows, t->started_ms ? now - t->started_ms : 0);
+}
+
+static void
 progress(struct snap *s, bool force)
 {
 	int64_t now = mono_ms();
+	struct stats_snap p;
 
 	for (int i = 0; i < s->ntables; i++) {
-		struct snap_table *t = &s->tables[i];
-
-		stats_set_snapshot(s->o->stats, t->name, t->done ? "done" : t->started_ms ? "copying"
-		                   : "pending", t->rows, (uint64_t) t->reltuples);
+		table_progress(&s->tables[i], now, &p);
+		stats_set_snapshot(s->o->stats, s->tables[i].name, &p);
 	}
 	if (!force && now - s->last_progress_ms < PROGRESS_MS)
 		return;
 	s->last_progress_ms = now;
 	for (int i = 0; i < s->nworkers; i++) {
 		struct snap_table *t;
-		double secs, rate;
 
 		if (s->w[i].table < 0)
 			continue;
 		t = &s->tables[s->w[i].table];
-		secs = (double) (now - t->started_ms) / 1000.0;
-		rate = secs > 0 ? (double) t->rows / secs : 0;
-		if (t->reltuples > (double) t->rows && rate > 0)
+		table_progress(t, now, &p);
+		if (p.eta_s >= 0)
 			log_info("snapshot", "%s: %" PRIu64 " of ~%.0f rows (%.0f%%), %.0f rows/s, ETA %.0f s",
 			         t->name, t->rows, t->reltuples, 100.0 * (double) t->rows / t->reltuples,
-			         rate, (t->reltuples - (double) t->rows) / rate);
+			         p.rows_per_s, p.eta_s);
 		else
-			log_info("snapshot", "%s: %" PRIu64 " rows, %.0f rows/s", t->name, t->rows, rate);
+			log_info("snapshot", "%s: %" PRIu64 " rows, %.0f rows/s", t->name, t->rows,
+			         p.rows_per_s);
 	}
 }
 

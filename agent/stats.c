@@ -15,7 +15,7 @@ struct tstat {
 	char name[STATS_NAME];    /* schema.table */
 	uint64_t counts[5];
 	char snap_state[16];
-	uint64_t snap_rows, snap_estimate;
+	struct stats_snap snap;   /* .state points at snap_state */
 	bool has_snapshot;
 	struct tstat *next;
 };
@@ -204,8 +204,7 @@ stats_set_sink(struct cdc_stats *s, int i, const char *name, uint64_t records, u
 }
 
 void
-stats_set_snapshot(struct cdc_stats *s, const char *table, const char *state, uint64_t rows,
-                   uint64_t estimate)
+stats_set_snapshot(struct cdc_stats *s, const char *table, const struct stats_snap *p)
 {
 	const char *dot = strchr(table, '.');
 	char schema[STATS_NAME];
@@ -215,12 +214,23 @@ stats_set_snapshot(struct cdc_stats *s, const char *table, const char *state, ui
 	pthread_mutex_lock(&s->mu);
 	t = table_entry(s, schema, dot ? dot + 1 : table);
 	if (t != NULL) {
-		snprintf(t->snap_state, sizeof(t->snap_state), "%s", state);
-		t->snap_rows = rows;
-		t->snap_estimate = estimate;
+		snprintf(t->snap_state, sizeof(t->snap_state), "%s", p->state);
+		t->snap = *p;
+		t->snap.state = t->snap_state;
 		t->has_snapshot = true;
 	}
 	pthread_mutex_unlock(&s->mu);
+}
+
+void
+stats_snap_rate(struct stats_snap *p, uint64_t rows, int64_t elapsed_ms)
+{
+	p->rows_per_s = elapsed_ms > 0 ? (double) rows * 1000.0 / (double) elapsed_ms : 0;
+	p->eta_s = -1;
+	if (strcmp(p->state, "done") == 0)
+		p->eta_s = 0;
+	else if (p->rows_per_s > 0 && p->estimate > p->rows)
+		p->eta_s = (double) (p->estimate - p->rows) / p->rows_per_s;
 }
 
 void
@@ -246,6 +256,6 @@ stats_foreach_snapshot(struct cdc_stats *s, stats_snap_fn fn, void *ctx)
 	pthread_mutex_lock(&s->mu);
 	for (struct tstat *t = s->tables; t != NULL; t = t->next)
 		if (t->has_snapshot)
-			fn(ctx, t->name, t->snap_state, t->snap_rows, t->snap_estimate);
+			fn(ctx, t->name, &t->snap);
 	pthread_mutex_unlock(&s->mu);
 }

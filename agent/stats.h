@@ -70,17 +70,26 @@ void stats_set_gap(struct cdc_stats *s, const char *why);
 /* Register sink i (name) or update its counters; err NULL = healthy. */
 void stats_set_sink(struct cdc_stats *s, int i, const char *name, uint64_t records,
                     uint64_t errors, const char *err);
-/* Snapshot progress of one table. */
-void stats_set_snapshot(struct cdc_stats *s, const char *table, const char *state,
-                        uint64_t rows, uint64_t estimate);
+/* Snapshot or backfill progress of one table. */
+struct stats_snap {
+	const char *state;        /* pending, copying, backfilling, done */
+	uint64_t rows;            /* read so far */
+	uint64_t estimate;        /* pg_class.reltuples, 0 unknown */
+	uint64_t chunks;          /* chunks done (online method; 0 for the exported one) */
+	double rows_per_s;        /* since the table's read began, 0 before */
+	double eta_s;             /* < 0 unknown (no estimate, no rate, or done) */
+};
+void stats_set_snapshot(struct cdc_stats *s, const char *table, const struct stats_snap *p);
+/* Fill p->rows_per_s and p->eta_s from the rows this run read in elapsed_ms (<= 0: not
+ * started), p->rows and p->estimate. */
+void stats_snap_rate(struct stats_snap *p, uint64_t rows, int64_t elapsed_ms);
 
 /* reader side (any thread) */
 void stats_read(struct cdc_stats *s, struct stats_view *out);
 /* counts[] indexed c, u, d, r, t */
 typedef void (*stats_table_fn)(void *ctx, const char *table, const uint64_t counts[5]);
 void stats_foreach_table(struct cdc_stats *s, stats_table_fn fn, void *ctx);
-typedef void (*stats_snap_fn)(void *ctx, const char *table, const char *state, uint64_t rows,
-                              uint64_t estimate);
+typedef void (*stats_snap_fn)(void *ctx, const char *table, const struct stats_snap *p);
 void stats_foreach_snapshot(struct cdc_stats *s, stats_snap_fn fn, void *ctx);
 
 #endif

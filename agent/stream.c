@@ -35,6 +35,7 @@
 #include "../decoder/decode.h"
 #include "../sinks/sink.h"
 #include "../common/clock.h"
+#include "../common/durable.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -160,50 +161,6 @@ state_read(const struct agent *a, cdc_lsn *out, struct cdc_err *err)
 	return 0;
 }
 
-/* fsync a directory, so that a rename in it survives a crash */
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Replace dir/path's content with data durably: a temporary file written and
- * fsynced, renamed over path, the directory fsynced.  Returns 0, or -1 with why
- * filled. */
-static int
-write_durably(const char *dir, const char *path, const char *data, size_t n, char *why,
-              size_t whycap)
-{
-	char tmp[4200];
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, n) != (ssize_t) n || fsync(fd) != 0) {
-		snprintf(why, whycap, "cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (fsync_dir(dir) != 0) {
-		snprintf(why, whycap, "cannot fsync %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Returns 0, or -1 (logged) when the position could not be recorded. */
 static int
 state_write(struct agent *a, cdc_lsn lsn)
 {
@@ -214,7 +171,7 @@ state_write(struct agent *a, cdc_lsn lsn)
 		return 0;
 	state_path(a, path, sizeof(path));
 	n = snprintf(line, sizeof(line), CDC_LSN_FMT "\n", CDC_LSN_ARGS(lsn));
-	if (write_durably(a->cfg->source.state_dir, path, line, (size_t) n, why, sizeof(why)) != 0) {
+	if (cdc_write_durably(a->cfg->source.state_dir, path, line, (size_t) n, why, sizeof(why)) != 0) {
 		log_warning("state", "cannot record position: %s", why);
 		return -1;
 	}
@@ -273,7 +230,7 @@ system_write(struct agent *a, struct cdc_err *err)
 
 	system_path(a, path, sizeof(path));
 	n = snprintf(line, sizeof(line), "%s %u\n", a->sysid, a->timeline);
-	if (write_durably(a->cfg->source.state_dir, path, line, (size_t) n, why, sizeof(why)) != 0)
+	if (cdc_write_durably(a->cfg->source.state_dir, path, line, (size_t) n, why, sizeof(why)) != 0)
 		return cdc_errf(err, CDC_ERR_IO, "%s (check source.state_dir)", why);
 	return 0;
 }
@@ -293,7 +250,7 @@ send_status(struct agent *a, bool reply, struct cdc_err *err)
 	if (ack > a->state_written && state_write(a, ack) != 0)
 		ack = a->state_written > a->sent_flush ? a->state_written : a->sent_flush;
 	/* backfill progress is recorded for the chunks every sink made durable */
-	if ((rc = backfill_acked(a->bf, ack, err)) != 0)
+	if ((rc = backfill_poll(a->bf, err)) != 0)
 		return rc;
 	write_pos = a->received > ack ? a->received : ack;
 	msg[0] = 'r';
@@ -488,6 +445,10 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 			                           err)) != 0)
 				return rc;
 			pipe_note_idle_position(a->pipe, ev->lsn);
+			/* the last chunk is recorded: end the backfill now (the next status
+			 * update would, up to 200 ms later), and start a queued one */
+			if (backfill_settled(a->bf))
+				return send_status(a, false, err);
 		} else {
 			return backfill_signal(a->bf, ev->msg->u.message.prefix,
 			                       ev->msg->u.message.content, ev->msg->u.message.len);

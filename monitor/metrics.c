@@ -142,10 +142,16 @@ static struct fam f_snap_rows = { "pgcdc_snapshot_rows_total", "counter",
 	"Rows copied by the initial snapshot, by table.", false };
 static struct fam f_snap_est = { "pgcdc_snapshot_rows_estimate", "gauge",
 	"Estimated rows of a table being snapshotted (pg_class.reltuples).", false };
+static struct fam f_snap_chunks = { "pgcdc_snapshot_chunks_total", "counter",
+	"Chunks read by an online snapshot or backfill, by table.", false };
+static struct fam f_snap_rate = { "pgcdc_snapshot_rows_per_second", "gauge",
+	"Rows per second of a table's snapshot or backfill since its read began.", false };
+static struct fam f_snap_eta = { "pgcdc_snapshot_eta_seconds", "gauge",
+	"Estimated seconds until a table's snapshot or backfill is done (when known).", false };
 
 struct table_ctx {
 	struct jbuf *b;
-	struct fam changes, rows, est;
+	struct fam changes, rows, est, chunks, rate, eta;
 };
 
 static void
@@ -163,26 +169,50 @@ on_table(void *ctx, const char *table, const uint64_t counts[5])
 }
 
 static void
-on_snapshot_rows(void *ctx, const char *table, const char *state, uint64_t rows, uint64_t estimate)
+on_snapshot_rows(void *ctx, const char *table, const struct stats_snap *p)
 {
 	struct table_ctx *t = ctx;
 
-	(void) state;
-	(void) estimate;
 	series(t->b, &t->rows, "table", table, NULL, NULL);
-	put_u64(t->b, rows);
+	put_u64(t->b, p->rows);
 }
 
 static void
-on_snapshot_estimate(void *ctx, const char *table, const char *state, uint64_t rows,
-                     uint64_t estimate)
+on_snapshot_estimate(void *ctx, const char *table, const struct stats_snap *p)
 {
 	struct table_ctx *t = ctx;
 
-	(void) state;
-	(void) rows;
 	series(t->b, &t->est, "table", table, NULL, NULL);
-	put_u64(t->b, estimate);
+	put_u64(t->b, p->estimate);
+}
+
+static void
+on_snapshot_chunks(void *ctx, const char *table, const struct stats_snap *p)
+{
+	struct table_ctx *t = ctx;
+
+	series(t->b, &t->chunks, "table", table, NULL, NULL);
+	put_u64(t->b, p->chunks);
+}
+
+static void
+on_snapshot_rate(void *ctx, const char *table, const struct stats_snap *p)
+{
+	struct table_ctx *t = ctx;
+
+	series(t->b, &t->rate, "table", table, NULL, NULL);
+	put_f(t->b, p->rows_per_s);
+}
+
+static void
+on_snapshot_eta(void *ctx, const char *table, const struct stats_snap *p)
+{
+	struct table_ctx *t = ctx;
+
+	if (p->eta_s < 0)
+		return;
+	series(t->b, &t->eta, "table", table, NULL, NULL);
+	put_f(t->b, p->eta_s);
 }
 
 void
@@ -233,7 +263,8 @@ metrics_render(struct jbuf *b, struct cdc_stats *stats, const struct mon_view *v
 		"1 while a sink reports a problem (it stalls or fails).", false };
 	struct fam f_alert = { "pgcdc_alert_state", "gauge",
 		"Alert state: 0 ok, 1 warning, 2 critical.", false };
-	struct table_ctx tc = { .b = b, .changes = f_changes, .rows = f_snap_rows, .est = f_snap_est };
+	struct table_ctx tc = { .b = b, .changes = f_changes, .rows = f_snap_rows, .est = f_snap_est,
+	                        .chunks = f_snap_chunks, .rate = f_snap_rate, .eta = f_snap_eta };
 	struct stats_view sv;
 
 	stats_read(stats, &sv);
@@ -300,6 +331,9 @@ metrics_render(struct jbuf *b, struct cdc_stats *stats, const struct mon_view *v
 	}
 	stats_foreach_snapshot(stats, on_snapshot_rows, &tc);
 	stats_foreach_snapshot(stats, on_snapshot_estimate, &tc);
+	stats_foreach_snapshot(stats, on_snapshot_chunks, &tc);
+	stats_foreach_snapshot(stats, on_snapshot_rate, &tc);
+	stats_foreach_snapshot(stats, on_snapshot_eta, &tc);
 	if (view != NULL) {
 		for (int i = 0; i < ALERT_COUNT; i++) {
 			series(b, &f_alert, "alert", alert_name((enum alert_id) i), NULL, NULL);

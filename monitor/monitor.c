@@ -680,11 +680,15 @@ alert_value_json(const char *v, bool numeric)
 }
 
 static void
-on_snapshot(void *ctx, const char *table, const char *state, uint64_t rows, uint64_t estimate)
+on_snapshot(void *ctx, const char *table, const struct stats_snap *p)
 {
-	json_object_set_new(ctx, table, json_pack("{s:s, s:I, s:I}", "state", state,
-	                                          "rows", (json_int_t) rows,
-	                                          "estimate", (json_int_t) estimate));
+	json_object_set_new(ctx, table, json_pack("{s:s, s:I, s:I, s:I, s:f, s:o}", "state", p->state,
+	                                          "rows", (json_int_t) p->rows,
+	                                          "estimate", (json_int_t) p->estimate,
+	                                          "chunks", (json_int_t) p->chunks,
+	                                          "rows_per_s", p->rows_per_s,
+	                                          "eta_s", p->eta_s >= 0 ? json_real(p->eta_s)
+	                                                                 : json_null()));
 }
 
 static json_t *

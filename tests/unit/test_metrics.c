@@ -220,7 +220,11 @@ test_full(void **state)
 	stats_add_transaction(st);
 	stats_set_sink(st, 0, "stdout", 3, 0, NULL);
 	stats_set_sink(st, 1, "kafka", 7, 2, "SASL authentication failed for password=hunter2");
-	stats_set_snapshot(st, "public.orders", "copying", 100, 250);
+	stats_set_snapshot(st, "public.orders", &(struct stats_snap) {
+		.state = "backfilling", .rows = 100, .estimate = 250, .chunks = 4,
+		.rows_per_s = 50, .eta_s = 3 });
+	stats_set_snapshot(st, "public.items", &(struct stats_snap) {
+		.state = "backfilling", .rows = 7, .eta_s = -1 });
 	stats_set_positions(st, 0x200000000, 0x200000000, true);
 	fill_view(&v);
 	t = render(st, &v);
@@ -252,6 +256,10 @@ test_full(void **state)
 	assert_line(t, "pgcdc_sink_errors_total{sink=\"kafka\"} 2");
 	assert_line(t, "pgcdc_sink_failing{sink=\"kafka\"} 1");
 	assert_line(t, "pgcdc_snapshot_rows_total{table=\"public.orders\"} 100");
+	assert_line(t, "pgcdc_snapshot_chunks_total{table=\"public.orders\"} 4");
+	assert_line(t, "pgcdc_snapshot_rows_per_second{table=\"public.orders\"} 50");
+	assert_line(t, "pgcdc_snapshot_eta_seconds{table=\"public.orders\"} 3");
+	assert_null(strstr(t, "pgcdc_snapshot_eta_seconds{table=\"public.items\"}"));
 	assert_line(t, "pgcdc_snapshot_rows_estimate{table=\"public.orders\"} 250");
 	assert_line(t, "pgcdc_alert_state{alert=\"lag_bytes\"} 1");
 	assert_line(t, "pgcdc_alert_state{alert=\"lag_seconds\"} 0");
