@@ -113,10 +113,18 @@ check_backfill(const struct cfg *cfg, PGconn *aux, struct report *r)
 		        "the online snapshot method writes its watermarks with it: GRANT EXECUTE ON "
 		        "FUNCTION %s TO \"%s\"", v, PQuser(aux));
 	free(v);
-	if (online && reads && PQserverVersion(aux) < 140000)
+	if (online && reads && PQserverVersion(aux) < 140000) {
 		finding(r, "warning", "snapshot_method = online needs PostgreSQL 14 (logical decoding "
 		        "messages in pgoutput): the initial snapshot uses the exported method on %s",
 		        pg_version_str(aux));
+	} else if (online && reads) {
+		struct cdc_err err = { 0 };
+
+		if (pg_in_recovery(aux, &err) == 1)
+			finding(r, "warning", "snapshot_method = online: a standby cannot write the "
+			        "watermark messages, so the initial snapshot uses the exported method here, "
+			        "and backfills (pgcdc backfill, on_gap = backfill) run only against a primary");
+	}
 }
 
 /* Each enabled sink: probe it when it can be probed. */

@@ -124,6 +124,7 @@ struct backfill {
 	json_t *seen;              /* ids of the signals acted on by this process */
 	char fatal[512];           /* a worker's unrecoverable error, raised by the main thread */
 	bool unwritten;            /* durable progress recorded in memory, not yet in the file */
+	bool standby;              /* streaming from a standby: no watermarks can be written */
 	int64_t last_progress_ms;
 	int64_t started_ms;
 };
@@ -882,6 +883,13 @@ backfill_gap(struct backfill *b, struct cdc_err *err)
 	return begin(b, NULL, 0, NULL, err);
 }
 
+void
+backfill_set_standby(struct backfill *b, bool standby)
+{
+	if (b != NULL)
+		b->standby = standby;
+}
+
 int
 backfill_resume(struct backfill *b, struct cdc_err *err)
 {
@@ -892,6 +900,12 @@ backfill_resume(struct backfill *b, struct cdc_err *err)
 
 	if (b->active || !backfill_pending(b->o.cfg))
 		return 0;
+	if (b->standby) {
+		log_warning("backfill", "a backfill recorded in the state file is not finished; it "
+		            "resumes when pgcdc streams from a primary (a standby cannot write its "
+		            "watermarks)");
+		return 0;
+	}
 	if ((root = state_read(b->o.cfg)) == NULL)
 		return 0;
 	reset_tables(b);
@@ -1492,6 +1506,12 @@ backfill_commit(struct backfill *b)
 		if (seen_id(b, id))
 			continue;      /* sent again after a reconnect */
 		json_array_append_new(b->seen, json_string(id));
+		if (b->standby) {
+			log_warning("backfill", "backfill %s not run: this agent streams from a standby, "
+			            "which cannot write the online backfill's watermarks (run it with an "
+			            "agent on the primary)", id);
+			continue;
+		}
 		if (b->active)
 			log_info("backfill", "backfill %s queued: another backfill is running", id);
 		json_array_append(b->queue, j);

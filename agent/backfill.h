@@ -55,6 +55,11 @@ struct backfill *backfill_new(const struct bf_opts *o, struct cdc_err *err);
 /* Stops and joins the workers; NULL is a no-op. */
 void backfill_free(struct backfill *b);
 
+/* The server is a standby (standby decoding, 16+): it cannot write the watermark
+ * messages, so no backfill starts or resumes there (a recorded one resumes once the
+ * agent streams from a primary); `pgcdc backfill` signals are logged and dropped. */
+void backfill_set_standby(struct backfill *b, bool standby);
+
 /* Whether <state_dir>/<slot>.backfill records a backfill that has not finished. */
 bool backfill_pending(const struct cfg *cfg);
 

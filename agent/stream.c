@@ -705,7 +705,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 		s.exists = false;
 	}
 	if (s.exists && (r = pg_slot_invalidated(&s)) != NULL && c->source.on_gap == CFG_GAP_BACKFILL &&
-	    a->server_version >= 140000) {
+	    a->server_version >= 140000 && !a->in_recovery) {
 		char why[300];
 
 		snprintf(why, sizeof(why), "slot \"%s\" has been invalidated by the server "
@@ -734,11 +734,15 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 	}
 	/* after a gap the online backfill reads every table: no exported snapshot */
 	want_snapshot = c->source.snapshot != CFG_SNAP_NEVER && !a->gap_backfill;
-	/* the online method reads the tables while streaming: it needs messages (14+) */
+	/* the online method reads the tables while streaming: it needs messages (14+) and
+	 * a server that can write them (not a standby) */
 	if (want_snapshot && c->source.snapshot_method == CFG_SNAPM_ONLINE) {
-		if (a->server_version >= 140000) {
+		if (a->server_version >= 140000 && !a->in_recovery) {
 			want_snapshot = false;
 			a->bf_start = true;
+		} else if (a->in_recovery) {
+			log_info("stream", "a standby cannot write the online method's watermark messages: "
+			         "the initial snapshot uses the exported method");
 		} else {
 			log_info("stream", "PostgreSQL %d's pgoutput carries no logical decoding messages: "
 			         "the initial snapshot uses the exported method", a->server_version / 10000);
@@ -966,9 +970,10 @@ gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err 
 			                "= always for one start) and start with --accept-gap: the sink then "
 			                "starts a new epoch and keeps what it holds as history", why);
 		if (!a->accept_gap) {
-			if (a->server_version < 140000)
+			if (a->server_version < 140000 || a->in_recovery)
 				return cdc_errf(err, CDC_ERR_FATAL, "%s. source.on_gap = backfill needs "
-				                "PostgreSQL 14 or later", why);
+				                "PostgreSQL 14 or later and a primary (the online backfill "
+				                "writes watermark messages)", why);
 			stats_set_gap(a->stats, why);
 			a->gap_backfill = true;
 		}
@@ -1023,10 +1028,12 @@ gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err 
 	if (why[0] == '\0')
 		return 0;
 	if (!a->accept_gap && c->source.on_gap == CFG_GAP_BACKFILL) {
-		if (a->server_version < 140000)
+		if (a->server_version < 140000 || a->in_recovery)
 			return cdc_errf(err, CDC_ERR_FATAL, "%s. source.on_gap = backfill needs PostgreSQL 14 "
-			                "or later (an online backfill); this server is %d: recover by hand "
-			                "(re-snapshot and --accept-gap)", why, a->server_version / 10000);
+			                "or later and a primary (an online backfill writes watermark "
+			                "messages); this server is %d%s: recover by hand (re-snapshot and "
+			                "--accept-gap)", why, a->server_version / 10000,
+			                a->in_recovery ? ", a standby" : "");
 		log_warning("stream", "%s; source.on_gap = backfill: streaming on from the slot and "
 		            "backfilling every published table online (alert \"gap\" until it is done)",
 		            why);
@@ -1111,6 +1118,7 @@ session_open(struct agent *a, bool first, struct cdc_err *err)
 		if ((a->bf = backfill_new(&bo, err)) == NULL)
 			return err->code;
 	}
+	backfill_set_standby(a->bf, a->in_recovery);
 	{
 		char marker[4200];
 		bool renewing;

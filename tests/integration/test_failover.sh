@@ -197,6 +197,23 @@ wait_for 60 _sb_delivered || t_fail "standby: streamed" "$(tail -5 "$PG_TMP/c.lo
 t_eq "standby: snapshot rows" 100 "$(out_count c 'select(.op=="r")')"
 t_eq "standby: streamed changes" "50 1 1" \
 	"$(out_count c 'select(.op=="c")') $(out_count c 'select(.op=="u")') $(out_count c 'select(.op=="d")')"
+# the online method (the default) needs the server to write watermark messages: a
+# standby cannot, so the exported method is used, and `pgcdc backfill` (written on the
+# primary, replicated) is logged and not run there
+grep -q "a standby cannot write the online method's watermark messages: the initial snapshot uses the exported method" \
+	"$PG_TMP/c.log" && t_ok "standby: the initial snapshot uses the exported method, with a log line" ||
+	t_fail "standby: exported fallback" "$(head -5 "$PG_TMP/c.log")"
+t_eq "standby: snapshot rows are the exported method's" "last true" \
+	"$(jq -r 'select(.op=="r") | .source.snapshot' "$PG_TMP/c.out" | sort -u | xargs)"
+mapfile -t pbase < <(agent_args)
+"$PGCDC_BIN" "${pbase[@]}" backfill --table public.t >"$PG_TMP/sbf.out" 2>&1 &&
+	t_ok "standby: pgcdc backfill written on the primary" || t_fail "standby: pgcdc backfill" "$(cat "$PG_TMP/sbf.out")"
+psql_q "INSERT INTO t VALUES (151, 'after the signal')"
+_sb_after() { [[ $(out_count c 'select(.op=="c" and .after.id==151)') -ge 1 ]]; }
+wait_for 60 _sb_after && t_ok "standby: streaming goes on after the signal" || t_fail "standby: after the signal" "$(tail -5 "$PG_TMP/c.log")"
+grep -q "backfill [0-9a-f-]* not run: this agent streams from a standby" "$PG_TMP/c.log" &&
+	t_ok "standby: the signal is logged, not run" || t_fail "standby: signal" "$(tail -5 "$PG_TMP/c.log")"
+t_eq "standby: no row read again" 100 "$(out_count c 'select(.op=="r")')"
 set +e
 st=$("$PGCDC_BIN" --set "source.conninfo=$SBC" --set "source.state_dir=$PG_TMP/state" --set sink.stdout.enabled=on status --json 2>&1); rc=$?
 ck=$("$PGCDC_BIN" --set "source.conninfo=$SBC" --set "source.state_dir=$PG_TMP/state" --set sink.stdout.enabled=on check 2>&1); crc=$?
@@ -209,6 +226,8 @@ t_eq "standby: status shows the slot at the standby's replay position" "true 16"
 t_eq "standby: check exits 0" 0 "$crc"
 grep -q '^ok *the server is a standby: standby decoding' <<<"$ck" && t_ok "standby: check says standby decoding" ||
 	t_fail "standby: check" "$ck"
+grep -q "^warning *snapshot_method = online: a standby cannot write the watermark messages" <<<"$ck" &&
+	t_ok "standby: check says the online method falls back here" || t_fail "standby: check online" "$ck"
 _metrics_ok() { curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -q '^pgcdc_slot_lag_bytes [0-9]'; }
 wait_for 20 _metrics_ok && t_ok "standby: /metrics samples the slot" ||
 	t_fail "standby: /metrics" "$(curl -s "http://127.0.0.1:$MPORT/metrics" | grep -v '^#' | head -20)"
