@@ -1768,7 +1768,7 @@ set_defaults(struct cfg *c)
 	c->source.create_publication = CFG_PUB_OFF;
 	c->source.snapshot = CFG_SNAP_INITIAL;
 	c->source.snapshot_workers = 2;
-	c->source.snapshot_method = CFG_SNAPM_EXPORTED;   /* online: not the default yet (README) */
+	c->source.snapshot_method = CFG_SNAPM_ONLINE;
 	c->backfill.chunk_rows = 10000;
 	c->backfill.max_rate = 0;
 	c->source.protocol = 0;   /* auto */

@@ -2,6 +2,9 @@
 """
 backfill_check.py — what test_backfill.sh asserts about records against the tables.
 
+  backfill_check.py setup CONNINFO [ROWS]
+      creates the tables (integer, composite text + int, UUID and text keys, and a
+      keyless one) in schema public with ROWS rows each (default 6000), analyzed.
   backfill_check.py writer CONNINFO SECONDS [BASE]
       a concurrent writer: inserts, updates (key changes too) and deletes on the keyed
       tables, inserts on the keyless one, until SECONDS pass; prints the transactions.
@@ -25,6 +28,24 @@ import psycopg2
 KEYS = {"public.k_int": ["id"], "public.k_comp": ["a", "b"], "public.k_uuid": ["id"],
         "public.k_text": ["id"]}
 TABLES = ["public.k_int", "public.k_comp", "public.k_uuid", "public.k_text", "public.nokey"]
+
+
+def setup(dsn, rows):
+    conn = psycopg2.connect(dsn)
+    cur = conn.cursor()
+    cur.execute("""
+        CREATE TABLE k_int (id int PRIMARY KEY, v text);
+        CREATE TABLE k_comp (a text, b int, v text, PRIMARY KEY (a, b));
+        CREATE TABLE k_uuid (id uuid PRIMARY KEY, v text);
+        CREATE TABLE k_text (id text PRIMARY KEY, v text);
+        CREATE TABLE nokey (v text, n int);
+        INSERT INTO k_int SELECT g, 'v' || g FROM generate_series(1, %(n)s) g;
+        INSERT INTO k_comp SELECT 'a' || (g %% 7), g, 'v' || g FROM generate_series(1, %(n)s) g;
+        INSERT INTO k_uuid SELECT md5(g::text)::uuid, 'v' || g FROM generate_series(1, %(n)s) g;
+        INSERT INTO k_text SELECT 'é' || g, 'v' || g FROM generate_series(1, %(n)s) g;
+        INSERT INTO nokey SELECT 'n' || g, g FROM generate_series(1, %(n)s) g;
+        ANALYZE""", {"n": rows})
+    conn.commit()
 
 
 def writer(dsn, seconds, base):
@@ -94,7 +115,9 @@ def compare(dsn, paths):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "writer":
+    if sys.argv[1] == "setup":
+        setup(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 6000)
+    elif sys.argv[1] == "writer":
         writer(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 0)
     else:
         compare(sys.argv[2], sys.argv[3:])

@@ -17,18 +17,8 @@ set -euo pipefail
 CHECK=$(dirname "$0")/backfill_check.py
 
 pg_start "max_connections = 60"
-psql_q "CREATE TABLE k_int (id int PRIMARY KEY, v text);
-CREATE TABLE k_comp (a text, b int, v text, PRIMARY KEY (a, b));
-CREATE TABLE k_uuid (id uuid PRIMARY KEY, v text);
-CREATE TABLE k_text (id text PRIMARY KEY, v text);
-CREATE TABLE nokey (v text, n int);
-INSERT INTO k_int SELECT g, 'v' || g FROM generate_series(1, 6000) g;
-INSERT INTO k_comp SELECT 'a' || (g % 7), g, 'v' || g FROM generate_series(1, 6000) g;
-INSERT INTO k_uuid SELECT md5(g::text)::uuid, 'v' || g FROM generate_series(1, 6000) g;
-INSERT INTO k_text SELECT 'é' || g, 'v' || g FROM generate_series(1, 6000) g;
-INSERT INTO nokey SELECT 'n' || g, g FROM generate_series(1, 6000) g;
-ANALYZE;
-CREATE PUBLICATION pgcdc FOR ALL TABLES"
+/usr/bin/python3 "$CHECK" setup "$PG_CONNINFO"
+psql_q "CREATE PUBLICATION pgcdc FOR ALL TABLES"
 ONLINE=(--set source.snapshot=initial --set source.snapshot_method=online --set backfill.chunk_rows=300
 	--set source.snapshot_workers=2 --set backfill.max_rate=3000)
 

@@ -111,16 +111,18 @@ wait_caught_up 60 || true
 agent_stop TERM
 t_eq "restart: only the new change is delivered" "$((before + 1))" "$(kafka_count x.public.t)"
 
-# an initial snapshot through another slot: op "r" rows, snapshot "true" then "last"
+# an initial snapshot (the online method, the default) through another slot: op "r"
+# rows, snapshot "incremental"
 psql_q "CREATE PUBLICATION snap FOR TABLE comp"
 agent_start s "${K[@]}" --set sink.kafka.topic_prefix=xs --set source.slot=snap \
 	--set source.publication=snap --set source.snapshot=initial
+wait_for 30 grep -qs "backfill: done" "$PG_TMP/s.log" || t_fail "online snapshot done" "$(tail -5 "$PG_TMP/s.log")"
 psql_q "INSERT INTO comp VALUES (2, 'b', 20)"
 wait_caught_up 60 snap || t_fail "snapshot slot caught up" "no"
 agent_stop TERM
 S=$(kafka_records xs.public.comp)
-t_eq "snapshot: the existing row as op r, snapshot last, no txId, then the insert" \
-	'[1,"r","last",null] [2,"c","false",true]' \
+t_eq "snapshot: the existing row as op r, snapshot incremental, no txId, then the insert" \
+	'[1,"r","incremental",null] [2,"c","false",true]' \
 	"$(jq -c '[.after.a, .op, .source.snapshot, (if .op == "r" then .source.txId else (.source.txId|type == "number") end)]' <<<"$S" | sort | paste -sd ' ')"
 t_eq "snapshot: record key" '{"a":1,"b":"b"}' \
 	"$(kafka_json xs.public.comp | jq -r 'select((.payload | fromjson).op == "r") | .key')"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A slow Kafka during the initial snapshot (issue 13.9): brokers answering in 500 ms push
+# A slow Kafka during the initial snapshot with the exported method (issue 13.9): brokers answering in 500 ms push
 # back on the snapshot's rows. pgcdc must wait without touching the replication
 # connection (no COPY is in progress before START_REPLICATION: a status update there
 # failed with "no COPY in progress" and killed pgcdc, and the next start redid the
@@ -19,7 +19,8 @@ mapfile -t K < <(kafka_args s)
 printf '#!/bin/sh\necho "$PGCDC_ALERT $PGCDC_SEVERITY" >>"%s/alerts"\nexit 0\n' "$PG_TMP" >"$PG_TMP/hook.sh"
 chmod +x "$PG_TMP/hook.sh"
 kafka_cmd rtt all 500
-AGENT_NOWAIT=1 agent_start a "${K[@]}" --set source.snapshot=initial --set source.status_interval=1s \
+AGENT_NOWAIT=1 agent_start a "${K[@]}" --set source.snapshot=initial --set source.snapshot_method=exported \
+	--set source.status_interval=1s \
 	--set sink.kafka.kafka.queue.buffering.max.messages=5000 --set source.max_inflight=1MB \
 	--set monitor.interval=1s --set "monitor.alert_command=$PG_TMP/hook.sh"
 sleep 12   # the sink pushes back for many status intervals and monitor samples

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The initial snapshot into Parquet: snapshot files (op "r") beside the streamed ones;
+# The initial snapshot (exported method) into Parquet: snapshot files (op "r") beside the streamed ones;
 # an agent killed in the middle of the snapshot leaves files the next start removes
 # (its marker is still there), so the redone snapshot yields every row exactly once.
 set -euo pipefail
@@ -13,7 +13,8 @@ psql_q "CREATE TABLE k (id int PRIMARY KEY, v text); CREATE TABLE u (id int PRIM
         INSERT INTO k SELECT g, md5(g::text) FROM generate_series(1, $ROWS) g; INSERT INTO u VALUES (1), (2);
         CREATE PUBLICATION pgcdc FOR ALL TABLES"
 P=$PG_TMP/pq
-mapfile -t args < <(pq_args "$P" --set source.snapshot=initial --set sink.parquet.rotate_interval=1s \
+mapfile -t args < <(pq_args "$P" --set source.snapshot=initial --set source.snapshot_method=exported \
+	--set sink.parquet.rotate_interval=1s \
 	--set source.max_inflight=8MB)
 marker() { compgen -G "$P/.pgcdc-snapshot-*.inprogress" >/dev/null; }
 # started by hand: agent_start would wait for streaming, that is for the snapshot's end

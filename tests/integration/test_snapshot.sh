@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Initial snapshot: 300k existing rows copied while inserts, updates and deletes go
-# on; replaying the output (snapshot rows, then the stream) gives exactly the
+# Initial snapshot with the exported method (snapshot_method = exported; the online
+# one, the default, is test_backfill's): 300k existing rows copied while inserts, updates
+# and deletes go on; replaying the output (snapshot rows, then the stream) gives exactly the
 # table's final state, with no change missed or doubled at the seam.  Then a kill -9
 # in the middle of a snapshot, and the one-off `pgcdc snapshot` command.
 set -euo pipefail
@@ -56,7 +57,7 @@ KA=("${KA[@]/sink.stdout.enabled=off/sink.stdout.enabled=on}" --set sink.kafka.k
 P=$PG_TMP/pq
 writer 400000 &
 wpid=$!
-agent_start s --set source.snapshot=initial --set source.snapshot_workers=2 "${KA[@]}" \
+agent_start s --set source.snapshot=initial --set source.snapshot_method=exported --set source.snapshot_workers=2 "${KA[@]}" \
 	--set "sink.parquet.directory=$P" --set sink.parquet.rotate_interval=1s
 wait $wpid
 wait_caught_up 120 || t_fail "caught up" "slot did not catch up"
@@ -106,7 +107,7 @@ rm -rf "$PG_TMP/state"
 # its stdout is a pipe nobody reads yet, so the snapshot stalls part-way through
 mkfifo "$PG_TMP/stall"
 mapfile -t base < <(agent_args)
-"$PGCDC_BIN" "${base[@]}" --set source.snapshot=initial --set source.snapshot_workers=1 \
+"$PGCDC_BIN" "${base[@]}" --set source.snapshot=initial --set source.snapshot_method=exported --set source.snapshot_workers=1 \
 	>"$PG_TMP/stall" 2>>"$PG_TMP/k.log" &
 kpid=$!
 exec 7<"$PG_TMP/stall"          # open the read end, read nothing: the pipe fills
@@ -119,7 +120,7 @@ exec 7<&-
 t_eq "killed mid-snapshot: it had not finished" 0 "$(grep -c '"snapshot":"last"' "$PG_TMP/k.out" || true)"
 writer 500000 &
 wpid=$!
-agent_start k --set source.snapshot=initial
+agent_start k --set source.snapshot=initial --set source.snapshot_method=exported
 wait $wpid
 wait_caught_up 120 || t_fail "caught up after redo" "slot did not catch up"
 agent_stop TERM

@@ -136,7 +136,7 @@ assert_defaults_except_sinks(const struct cfg *c)
 	assert_int_equal(c->source.tables.n, 0);
 	assert_int_equal(c->source.snapshot, CFG_SNAP_INITIAL);
 	assert_int_equal(c->source.snapshot_workers, 2);
-	assert_int_equal(c->source.snapshot_method, CFG_SNAPM_EXPORTED);
+	assert_int_equal(c->source.snapshot_method, CFG_SNAPM_ONLINE);
 	assert_int_equal(c->backfill.chunk_rows, 10000);
 	assert_int_equal(c->backfill.max_rate, 0);
 	assert_int_equal(c->source.protocol, 0);   /* auto */
