@@ -148,7 +148,7 @@ static void
 chunk_clear(struct bfworker *w)
 {
 	for (size_t i = 0; i < w->nlines; i++)
-		free(w->lines[i]);
+		PQfreemem(w->lines[i]);
 	w->nlines = 0;
 	free(w->snap);
 	w->snap = NULL;
@@ -164,17 +164,19 @@ static void recent_prune(struct backfill *b, const struct bfw_chunk *seen_by);
 
 /* ---- the state file ---- */
 
-/* Write the durable progress of every table (replication thread). */
-static int
-state_write(struct backfill *b, struct cdc_err *err)
+/* The durable progress of every table as the state file's text (owned), NULL on OOM
+ * (replication thread). */
+static char *
+state_render(struct backfill *b)
 {
-	char path[4096], why[4400];
 	json_t *root = json_object(), *arr = json_array();
 	char *text = NULL;
-	int rc = 0;
 
-	if (root == NULL || arr == NULL)
-		goto oom;
+	if (root == NULL || arr == NULL) {
+		json_decref(root);
+		json_decref(arr);
+		return NULL;
+	}
 	json_object_set_new(root, "tables", arr);
 	json_object_set_new(root, "signal", b->signal ? json_string(b->signal) : json_null());
 	json_object_set_new(root, "gap", json_boolean(b->gap));
@@ -183,44 +185,110 @@ state_write(struct backfill *b, struct cdc_err *err)
 	pthread_mutex_lock(&b->mu);
 	for (int i = 0; i < b->ntables; i++) {
 		struct bftable *t = &b->bt[i];
-		json_t *o = json_object(), *key = json_null();
+		json_t *key = json_null();
 
-		if (o == NULL)
-			goto oom_locked;
 		if (t->nkey > 0 && t->dur_have_cursor) {
 			key = json_array();
 			for (int k = 0; k < t->nkey; k++)
 				json_array_append_new(key, json_string(t->dur_cursor[k]));
 		}
-		json_object_set_new(o, "name", json_string(t->t->name));
-		json_object_set_new(o, "done", json_boolean(t->dur_done));
-		json_object_set_new(o, "key", key);
-		json_object_set_new(o, "page", json_integer(t->dur_page));
-		json_object_set_new(o, "end_page", json_integer(t->end_page));
-		json_object_set_new(o, "pending", t->dur_pending ? json_integer((json_int_t) t->dur_pending)
-		                                                 : json_null());
-		json_object_set_new(o, "rows", json_integer((json_int_t) t->dur_rows));
-		json_array_append_new(arr, o);
+		json_array_append_new(arr, json_pack("{s:s, s:b, s:o, s:I, s:I, s:o, s:I}",
+		    "name", t->t->name, "done", t->dur_done, "key", key,
+		    "page", (json_int_t) t->dur_page, "end_page", (json_int_t) t->end_page,
+		    "pending", t->dur_pending ? json_integer((json_int_t) t->dur_pending) : json_null(),
+		    "rows", (json_int_t) t->dur_rows));
 	}
 	pthread_mutex_unlock(&b->mu);
-	if ((text = json_dumps(root, JSON_COMPACT)) == NULL)
-		goto oom;
+	if (json_array_size(arr) == (size_t) b->ntables + (b->finished ? json_array_size(b->finished) : 0))
+		text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return text;
+}
+
+static int
+state_put(struct backfill *b, const char *text, struct cdc_err *err)
+{
+	char path[4096], why[4400];
+
 	state_path(b->o.cfg, path, sizeof(path));
 	if (cdc_write_durably(b->o.cfg->source.state_dir, path, text, strlen(text), why,
-	                      sizeof(why)) != 0) {
-		rc = cdc_errf(err, CDC_ERR_IO, "%s (check source.state_dir)", why);
-		goto out;
-	}
-	b->unwritten = false;
-out:
+	                      sizeof(why)) != 0)
+		return cdc_errf(err, CDC_ERR_IO, "%s (check source.state_dir)", why);
+	return 0;
+}
+
+/* Write the durable progress of every table (replication thread). */
+static int
+state_write(struct backfill *b, struct cdc_err *err)
+{
+	char *text = state_render(b);
+	int rc;
+
+	if (text == NULL)
+		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	if ((rc = state_put(b, text, err)) == 0)
+		b->unwritten = false;
 	free(text);
-	json_decref(root);
 	return rc;
-oom_locked:
-	pthread_mutex_unlock(&b->mu);
-oom:
-	rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
-	goto out;
+}
+
+/* The same, on a thread of its own, so that a chunk's rows go into the pipeline while
+ * its pending mark is fsynced (the sinks make nothing of a transaction durable before
+ * its commit, which waits for this). */
+struct state_async {
+	struct backfill *b;
+	pthread_t th;
+	bool started;
+	char *text;
+	int rc;
+	struct cdc_err err;
+};
+
+static void *
+state_async_main(void *arg)
+{
+	struct state_async *a = arg;
+
+	a->rc = state_put(a->b, a->text, &a->err);
+	return NULL;
+}
+
+static int
+state_write_start(struct backfill *b, struct state_async *a, struct cdc_err *err)
+{
+	memset(a, 0, sizeof(*a));
+	a->b = b;
+	if ((a->text = state_render(b)) == NULL)
+		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	if (pthread_create(&a->th, NULL, state_async_main, a) != 0) {
+		/* no thread: write it here */
+		a->rc = state_put(b, a->text, err);
+		free(a->text);
+		a->text = NULL;
+		if (a->rc == 0)
+			b->unwritten = false;
+		return a->rc;
+	}
+	a->started = true;
+	return 0;
+}
+
+/* Wait for the write state_write_start began (if any); its result. */
+static int
+state_write_wait(struct state_async *a, struct cdc_err *err)
+{
+	if (!a->started)
+		return 0;
+	pthread_join(a->th, NULL);
+	a->started = false;
+	free(a->text);
+	a->text = NULL;
+	if (a->rc != 0) {
+		*err = a->err;
+		return a->rc;
+	}
+	a->b->unwritten = false;
+	return 0;
 }
 
 static json_t *
@@ -276,26 +344,32 @@ stopping(struct backfill *b)
 	return s;
 }
 
-static int
-emit_watermark(struct bfworker *w, uint64_t id, char kind, struct cdc_err *err)
+/* Run sql (simple protocol, several statements) with watermark kind of chunk id in
+ * front, "%s" in sql standing for it: each watermark costs no round trip of its own.
+ * Returns the last statement's result, NULL with err set. */
+static PGresult *
+with_watermark(struct bfworker *w, uint64_t id, char kind, const char *what, const char *sql,
+               struct cdc_err *err)
 {
-	char content[300];
-	const char *params[2] = { BACKFILL_WM_PREFIX, content };
+	char content[300], *lit, *q = NULL;
 	PGresult *res;
 
 	snprintf(content, sizeof(content), "%s %" PRIu64 " %c", w->b->o.cfg->source.slot, id, kind);
-	/* The walsender decodes only flushed WAL, and a non-transactional message alone
-	 * flushes nothing: the high watermark would wait for the WAL writer (up to
-	 * wal_writer_delay, 200 ms) or the next commit.  Taking a transaction id makes the
-	 * statement commit, which flushes (synchronous_commit = local, set on this
-	 * connection: never waiting for a synchronous standby). */
-	res = pg_query(w->conn, "writing a backfill watermark", kind == 'H' ?
-	               "SELECT pg_logical_emit_message(false, $1, $2), txid_current()" :
-	               "SELECT pg_logical_emit_message(false, $1, $2)", 2, params, err);
-	if (res == NULL)
-		return err->code;
-	PQclear(res);
-	return 0;
+	if ((lit = PQescapeLiteral(w->conn, content, strlen(content))) == NULL) {
+		cdc_errf(err, PQstatus(w->conn) == CONNECTION_OK ? CDC_ERR_NOMEM : CDC_ERR_CONN,
+		         "%s failed: %s", what, PQerrorMessage(w->conn));
+		return NULL;
+	}
+	if (asprintf(&q, sql, lit) < 0)
+		q = NULL;
+	PQfreemem(lit);
+	if (q == NULL) {
+		cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	res = pg_query(w->conn, what, q, 0, NULL, err);
+	free(q);
+	return res;
 }
 
 /* The query reading the next chunk of table t (worker; cursor read under b->mu). */
@@ -358,20 +432,23 @@ chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
 
 /* Read one chunk into w's slot.  Returns 0, 1 when the table is gone, or a code. */
 static int
-read_chunk(struct bfworker *w, struct bftable *t, struct cdc_err *err)
+read_chunk(struct bfworker *w, struct bftable *t, uint64_t id, struct cdc_err *err)
 {
 	struct backfill *b = w->b;
 	PGresult *res;
 	char *q;
 	int rc = 0;
 
-	res = pg_query(w->conn, "starting a backfill chunk",
-	               "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err);
+	/* the low watermark, then the chunk's transaction and its snapshot (a BEGIN after
+	 * a statement in the same query string would take that statement into its
+	 * transaction, which then cannot be REPEATABLE READ) */
+	res = with_watermark(w, id, 'L', "writing a backfill watermark",
+	                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX "', %s)", err);
 	if (res == NULL)
 		return err->code;
 	PQclear(res);
-	res = pg_query(w->conn, "reading the chunk's snapshot", "SELECT pg_current_snapshot()::text",
-	               0, NULL, err);
+	res = pg_query(w->conn, "starting a backfill chunk", "BEGIN ISOLATION LEVEL REPEATABLE READ "
+	               "READ ONLY; SELECT pg_current_snapshot()::text", 0, NULL, err);
 	if (res == NULL)
 		return err->code;
 	pthread_mutex_lock(&b->mu);
@@ -405,7 +482,8 @@ read_chunk(struct bfworker *w, struct bftable *t, struct cdc_err *err)
 		if (len < 0)
 			return cdc_errf(err, CDC_ERR_CONN, "backfill of %s: reading a chunk failed: %s",
 			                t->t->name, PQerrorMessage(w->conn));
-		pthread_mutex_lock(&b->mu);
+		/* no lock: the replication thread touches the lines only once the chunk is
+		 * posted; each line stays in the buffer libpq allocated (PQfreemem) */
 		if (w->nlines == w->cap) {
 			size_t cap = w->cap ? w->cap * 2 : 1024;
 			char **nl = realloc(w->lines, cap * sizeof(*nl));
@@ -416,22 +494,13 @@ read_chunk(struct bfworker *w, struct bftable *t, struct cdc_err *err)
 			if (nn != NULL)
 				w->lens = nn;
 			if (nl == NULL || nn == NULL) {
-				pthread_mutex_unlock(&b->mu);
 				PQfreemem(line);
 				return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 			}
 			w->cap = cap;
 		}
-		w->lines[w->nlines] = malloc((size_t) len);
-		if (w->lines[w->nlines] == NULL) {
-			pthread_mutex_unlock(&b->mu);
-			PQfreemem(line);
-			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory for a %d-byte row", len);
-		}
-		memcpy(w->lines[w->nlines], line, (size_t) len);
+		w->lines[w->nlines] = line;
 		w->lens[w->nlines++] = (size_t) len;
-		pthread_mutex_unlock(&b->mu);
-		PQfreemem(line);
 	}
 	res = PQgetResult(w->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -444,11 +513,7 @@ read_chunk(struct bfworker *w, struct bftable *t, struct cdc_err *err)
 		return rc;
 	}
 	PQclear(res);
-	res = pg_query(w->conn, "ending a backfill chunk", "COMMIT", 0, NULL, err);
-	if (res == NULL)
-		return err->code;
-	PQclear(res);
-	return 0;
+	return 0;     /* the transaction ends with the high watermark */
 }
 
 /* The next table for a worker, or -1. */
@@ -479,6 +544,7 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 	struct bftable *t = &b->bt[ti];
 	int64_t t0 = now_ms();
 	uint64_t read_rows = 0;
+	PGresult *res;
 	int rc;
 
 	for (;;) {
@@ -500,9 +566,7 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 		w->page_from = t->page;
 		w->page_to = t->page + t->pages_per_chunk;
 		pthread_mutex_unlock(&b->mu);
-		if ((rc = emit_watermark(w, id, 'L', err)) != 0)
-			goto fail;
-		if ((rc = read_chunk(w, t, err)) < 0)
+		if ((rc = read_chunk(w, t, id, err)) < 0)
 			goto fail;
 		if (rc == 1) {
 			log_warning("backfill", "table %s was dropped during its backfill; skipped",
@@ -517,8 +581,19 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 		w->st = C_POSTED;
 		read_rows += w->nlines;
 		pthread_mutex_unlock(&b->mu);
-		if ((rc = emit_watermark(w, id, 'H', err)) != 0)
+		/* The walsender decodes only flushed WAL, and a non-transactional message
+		 * alone flushes nothing: the high watermark would wait for the WAL writer (up
+		 * to wal_writer_delay, 200 ms) or the next commit.  Taking a transaction id
+		 * makes the statement commit, which flushes (synchronous_commit = local, set on
+		 * this connection: never waiting for a synchronous standby). */
+		res = with_watermark(w, id, 'H', "ending a backfill chunk", "COMMIT; "
+		                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX "', %s), "
+		                     "txid_current()", err);
+		if (res == NULL) {
+			rc = err->code;
 			goto fail;
+		}
+		PQclear(res);
 		pthread_mutex_lock(&b->mu);
 		while (w->st == C_POSTED && !b->stopping && !*b->o.stop)
 			pthread_cond_wait(&b->cv, &b->mu);
@@ -991,11 +1066,12 @@ record(struct backfill *b, struct pend *p, struct cdc_err *err)
 	return p->done ? state_write(b, err) : 0;
 }
 
-/* Emit a chunk's rows (lines[0..nlines-1], lens[]) at its high watermark. */
+/* Emit a chunk's rows (lines[0..nlines-1], lens[]) at its high watermark; its commit
+ * waits for the pending mark being written (aw). */
 static int
 emit_chunk(struct backfill *b, struct bftable *t, char *const *lines, const size_t *lens,
-           size_t nlines, cdc_lsn at, cdc_lsn dedupe, struct bfw_chunk *win, uint64_t *emitted,
-           struct cdc_err *err)
+           size_t nlines, cdc_lsn at, cdc_lsn dedupe, struct bfw_chunk *win,
+           struct state_async *aw, uint64_t *emitted, struct cdc_err *err)
 {
 	struct timespec now;
 	struct cdc_txn txn = { 0 };
@@ -1036,11 +1112,16 @@ emit_chunk(struct backfill *b, struct bftable *t, char *const *lines, const size
 		stats_add_change(b->o.stats, t->t->rel->schema, t->t->rel->name, CDC_OP_READ);
 		(*emitted)++;
 	}
-	if (open)
+	if ((rc = state_write_wait(aw, err)) == 0 && open)
 		rc = pipe_commit(b->o.pipe, &txn, err);
 out:
 	if (rc != 0 && open)
 		pipe_abort(b->o.pipe);
+	if (aw->started) {
+		struct cdc_err e2 = { 0 };
+
+		state_write_wait(aw, &e2);
+	}
 	return rc;
 }
 
@@ -1090,6 +1171,7 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 	struct bftable *t = &b->bt[w->table];
 	struct bfw_chunk *win = w->win;
 	struct pend p = { .table = w->table };
+	struct state_async aw = { 0 };
 	uint64_t emitted = 0;
 	cdc_lsn dedupe;
 	size_t nlines = w->nlines;
@@ -1189,11 +1271,11 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 	pthread_mutex_unlock(&b->mu);
 	b->emitting = true;
 	if (dedupe == 0)
-		rc = state_write(b, err);
+		rc = state_write_start(b, &aw, err);
 	if (rc == 0)
-		rc = emit_chunk(b, t, lines, lens, nlines, at, dedupe, win, &emitted, err);
+		rc = emit_chunk(b, t, lines, lens, nlines, at, dedupe, win, &aw, &emitted, err);
 	for (size_t i = 0; i < nlines; i++)
-		free(lines[i]);
+		PQfreemem(lines[i]);
 	free(lines);
 	free(lens);
 	bfw_chunk_free(win);
@@ -1402,7 +1484,7 @@ backfill_poll(struct backfill *b, struct cdc_err *err)
 	pthread_mutex_unlock(&b->mu);
 	if (all_done) {
 		progress(b, true);
-		log_info("backfill", "done: %d tables in %.1f s", b->ntables,
+		log_info("backfill", "done: %d tables in %.2f s", b->ntables,
 		         (double) (now_ms() - b->started_ms) / 1000.0);
 		stop_workers(b);
 		b->active = false;

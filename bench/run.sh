@@ -7,14 +7,16 @@
 #   BENCH_REPEAT=3                            streaming drains per consumer (medians shown)
 #   BENCH_PARTS="stream snapshot backfill memory latency"   which measurements to run
 #   BENCH_BACKFILL_TPS=500                    the write load during the online backfill
+#   BENCH_BACKFILL_CHUNKS=50000               chunk_rows measured besides the default (10000)
 #
 # Streaming: every consumer gets BENCH_REPEAT slots of its own, created before the
 # backlog is written, and drains each alone; wall time from start until the slot
 # confirms the backlog's end, CPU = user + system seconds of the consumer process;
 # the table shows the median of the drains (this VM's run-to-run noise is ±30 %).  Snapshot: `pgcdc
 # snapshot --table` against COPY ... TO STDOUT (FORMAT binary) into /dev/null.
-# Online backfill: the same table read by snapshot_method = online from a new slot (wall
-# from start to "backfill: done"), alone and under a pgbench write load on that table,
+# Online backfill: the same table read by snapshot_method = online from a new slot (the
+# backfill's own time as the agent logs it at "backfill: done"; the wall from the start
+# with the slot's creation beside it), alone and under a pgbench write load on that table,
 # sampling the slot's lag and the oldest open transaction of pgcdc's connections.
 # Memory: peak RSS (VmHWM) through one 1M-row transaction, protocols 1 and 2.
 set -euo pipefail
@@ -176,14 +178,14 @@ done
 # online backfill (snapshot_method = online): alone, then under a write load
 # bf_run SINK TPS: prints "wall max_lag_bytes oldest_xact_s"
 bf_run() {
-	local sink=$1 tps=$2 slot="bf_$1_$2" pid lp=0 lag=0 old=0 l o t0 t1
+	local sink=$1 tps=$2 chunk=${3:-10000} slot="bf_$1_$2_${3:-10000}" pid lp=0 lag=0 old=0 l o t0 t1
 	local -a base
 	mapfile -t base < <(agent_args)
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2046
 	"$PGCDC_BIN" "${base[@]}" --set source.publication=snappub --set "source.slot=$slot" \
-		--set source.snapshot=initial --set source.snapshot_method=online $(sink_args "$sink" "$slot") \
-		>/dev/null 2>"$PG_TMP/$slot.log" &
+		--set source.snapshot=initial --set source.snapshot_method=online \
+		--set "backfill.chunk_rows=$chunk" $(sink_args "$sink" "$slot") >/dev/null 2>"$PG_TMP/$slot.log" &
 	pid=$!
 	if ((tps > 0)); then
 		printf '\\set id random(1, %d)\nUPDATE snap SET a = a + 1 WHERE id = :id;\n' "$SNAPROWS" >"$PG_TMP/bfload.sql"
@@ -205,24 +207,34 @@ bf_run() {
 	((lp > 0)) && { kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null || true; }
 	kill -TERM "$pid"; wait "$pid" || true
 	drop_slot "$slot"
-	echo "$(echo "$t1 - $t0" | bc -l) $lag $old"
+	# the backfill's own time (from its start to its last chunk recorded), without the
+	# agent's start and the slot's creation
+	echo "$(echo "$t1 - $t0" | bc -l) $lag $old $(sed -n 's/.*backfill: done: [0-9]* tables in \([0-9.]*\) s.*/\1/p' "$PG_TMP/$slot.log")"
 }
 if part backfill; then
 	for c in $SINKS; do
 		sink_available "$c" || continue
 		[[ $c == kafka ]] && start_mock
 		echo "bench: online backfill of $SNAPROWS rows -> $c" >&2
-		read -r w lag old < <(bf_run "$c" 0)
-		row "$(printf '| online backfill %s rows | %s | %.2f s (%.0f rows/s) | %.2fx of COPY rows/s | | | |' \
-			"$SNAPROWS" "$c" "$w" "$(echo "$SNAPROWS / $w" | bc -l)" "$(echo "$copy_wall / $w" | bc -l)")"
+		read -r w lag old bf < <(bf_run "$c" 0)
+		row "$(printf '| online backfill %s rows | %s | %.2f s (%.0f rows/s; %.2f s with the start and slot creation) | %.2fx of COPY rows/s | | | |' \
+			"$SNAPROWS" "$c" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$w" "$(echo "$copy_wall / $bf" | bc -l)")"
+	done
+	# larger chunks: fewer watermarks, flushes and records per row
+	for chunk in ${BENCH_BACKFILL_CHUNKS-50000}; do
+		sink_available parquet || break
+		echo "bench: online backfill of $SNAPROWS rows -> parquet, chunks of $chunk" >&2
+		read -r w lag old bf < <(bf_run parquet 0 "$chunk")
+		row "$(printf '| online backfill %s rows, chunk_rows %s | parquet | %.2f s (%.0f rows/s; %.2f s with the start and slot creation) | %.2fx of COPY rows/s | | | |' \
+			"$SNAPROWS" "$chunk" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$w" "$(echo "$copy_wall / $bf" | bc -l)")"
 	done
 	tps=${BENCH_BACKFILL_TPS:-500}
 	for c in $SINKS; do
 		[[ $c == parquet ]] || continue
 		echo "bench: online backfill of $SNAPROWS rows -> $c under $tps tps" >&2
-		read -r w lag old < <(bf_run "$c" "$tps")
-		row "$(printf '| online backfill %s rows under %s tps | %s | %.2f s | max slot lag %.1f MB | oldest pgcdc transaction %.2f s | | |' \
-			"$SNAPROWS" "$tps" "$c" "$w" "$(echo "$lag / 1048576" | bc -l)" "$old")"
+		read -r w lag old bf < <(bf_run "$c" "$tps")
+		row "$(printf '| online backfill %s rows under %s tps | %s | %.2f s (%.0f rows/s) | max slot lag %.1f MB | oldest pgcdc transaction %.2f s | | |' \
+			"$SNAPROWS" "$tps" "$c" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$(echo "$lag / 1048576" | bc -l)" "$old")"
 	done
 fi
 
