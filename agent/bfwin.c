@@ -1,10 +1,9 @@
 /*
  * bfwin.c — the watermark window of an online backfill chunk (see bfwin.h).
  *
- * Rows are kept as their COPY lines in one arena, with their record key encoded
- * (per key column: kind byte, 4-byte length, bytes) in another.  The keys the
- * window's changes touch go into a hash set; bfw_chunk_finish drops the rows whose
- * key is in it.
+ * The keys the window's changes touch are encoded (per key column: kind byte,
+ * 4-byte length, bytes) into a hash set; bfw_chunk_keeps looks a chunk row's key up
+ * in it as the row is emitted, so the chunk's rows are never copied here.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,12 +11,6 @@
 #include <string.h>
 
 #include "bfwin.h"
-
-struct brow {
-	size_t line_off, line_len;
-	size_t key_off, key_len;
-	bool dropped;
-};
 
 struct buf {
 	char *p;
@@ -29,10 +22,6 @@ struct bfw_chunk {
 	int ncols;
 	int *key;
 	int nkey;
-	struct buf lines, keys;
-	struct brow *rows;
-	size_t nrows, cap;
-	size_t ndropped;
 	/* the keys the window's changes touched: open addressing over (hash, offset) */
 	struct buf touched;       /* encoded keys, back to back */
 	uint64_t *set_hash;
@@ -140,10 +129,7 @@ bfw_chunk_free(struct bfw_chunk *c)
 	free(c->key);
 	free(c->map);
 	free(c->ident);
-	free(c->lines.p);
-	free(c->keys.p);
 	free(c->touched.p);
-	free(c->rows);
 	free(c->set_hash);
 	free(c->set_off);
 	free(c->set_len);
@@ -175,38 +161,6 @@ encode_key(struct buf *b, const struct bfw_chunk *c, const struct cdc_tuple *t, 
 		            v->kind == CDC_VAL_NULL ? 0 : v->len) != 0)
 			return -1;
 	}
-	return 0;
-}
-
-int
-bfw_chunk_add(struct bfw_chunk *c, const char *line, size_t len, const struct cdc_tuple *t,
-              struct cdc_err *err)
-{
-	struct brow r = { .line_off = c->lines.len, .line_len = len, .key_off = c->keys.len };
-	int rc;
-
-	if (t->ncols != c->ncols)
-		return cdc_errf(err, CDC_ERR_PROTO, "backfill: a row of %d columns in a chunk of %d",
-		                t->ncols, c->ncols);
-	if (c->nrows == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		struct brow *nr = realloc(c->rows, cap * sizeof(*nr));
-
-		if (nr == NULL)
-			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
-		c->rows = nr;
-		c->cap = cap;
-	}
-	if (buf_add(&c->lines, line, len) != 0)
-		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory for a %zu-byte row", len);
-	if (c->nkey > 0) {
-		if ((rc = encode_key(&c->keys, c, t, c->ident)) < 0)
-			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
-		if (rc > 0)
-			return cdc_errf(err, CDC_ERR_PROTO, "backfill: a chunk row without its key");
-	}
-	r.key_len = c->keys.len - r.key_off;
-	c->rows[c->nrows++] = r;
 	return 0;
 }
 
@@ -516,25 +470,12 @@ bfw_chunk_finish(struct bfw_chunk *c)
 		else if (touch_encoded(c, c->bkeys.p + e->off, e->len) != 0)
 			return -1;
 	}
-	if (c->truncated) {
-		for (size_t i = 0; i < c->nrows; i++)
-			c->rows[i].dropped = true;
-		c->ndropped = c->nrows;
+	if (c->truncated)
 		return 0;
-	}
 	if (c->nkey == 0) {
 		for (size_t i = 0; i < c->nwriters; i++)
 			if (!bfw_chunk_sees(c, c->writers[i]))
 				return 1;
-		return 0;
-	}
-	for (size_t i = 0; i < c->nrows; i++) {
-		struct brow *r = &c->rows[i];
-
-		if (!r->dropped && set_find(c, c->keys.p + r->key_off, r->key_len, false, 0)) {
-			r->dropped = true;
-			c->ndropped++;
-		}
 	}
 	return 0;
 }
@@ -557,25 +498,4 @@ bfw_chunk_keeps(struct bfw_chunk *c, const struct cdc_tuple *t)
 	hit = set_find(c, c->touched.p + off, c->touched.len - off, false, 0);
 	c->touched.len = off;
 	return !hit;
-}
-
-size_t
-bfw_chunk_nrows(const struct bfw_chunk *c)
-{
-	return c->nrows;
-}
-
-const char *
-bfw_chunk_row(const struct bfw_chunk *c, size_t i, size_t *len)
-{
-	if (i >= c->nrows || c->rows[i].dropped)
-		return NULL;
-	*len = c->rows[i].line_len;
-	return c->lines.p + c->rows[i].line_off;
-}
-
-size_t
-bfw_chunk_ndropped(const struct bfw_chunk *c)
-{
-	return c->ndropped;
 }

@@ -58,11 +58,6 @@ struct bfw_chunk;
 struct bfw_chunk *bfw_chunk_new(char *const *names, int ncols, const int *key, int nkey);
 void bfw_chunk_free(struct bfw_chunk *c);
 
-/* Add a row read by the chunk: its COPY text line (copied) and the tuple parsed from
- * it (borrowed for the call; ncols values). */
-int bfw_chunk_add(struct bfw_chunk *c, const char *line, size_t len, const struct cdc_tuple *t,
-                  struct cdc_err *err);
-
 /* The snapshot the chunk was read in, as pg_current_snapshot() prints it
  * ("xmin:xmax:xip,...", 64-bit transaction ids): needed for keyless tables. */
 int bfw_chunk_set_snapshot(struct bfw_chunk *c, const char *snap, struct cdc_err *err);
@@ -97,20 +92,15 @@ int bfw_chunk_ident(struct bfw_chunk *c, const struct cdc_change *ch, char *kind
                     size_t *len);
 int bfw_chunk_before(struct bfw_chunk *c, uint32_t xid, char kind, const char *ident, size_t len);
 
-/* At the high watermark, once every row and the snapshot are in: drop the rows the
- * window's changes make stale.  Returns 0, 1 when a keyless chunk must be read again
- * (a transaction its snapshot does not see updated or deleted rows), -1 on OOM. */
+/* At the high watermark, once the snapshot is in: take in the changes delivered before
+ * the window that the snapshot does not see.  Returns 0, 1 when a keyless chunk must be
+ * read again (a transaction its snapshot does not see updated or deleted rows), -1 on
+ * OOM. */
 int bfw_chunk_finish(struct bfw_chunk *c);
 
 /* After bfw_chunk_finish, whether a row read by the chunk (its tuple, ncols values in
- * the chunk's column order) is to be emitted: the way to decide row by row without
- * bfw_chunk_add keeping the rows. */
+ * the chunk's column order) is to be emitted: not when a change of the window (or one
+ * before it the snapshot does not see) touched its key, nor after a truncate. */
 bool bfw_chunk_keeps(struct bfw_chunk *c, const struct cdc_tuple *t);
-
-/* The rows added with bfw_chunk_add to emit: for i in [0, bfw_chunk_nrows), the line of
- * row i, or NULL when it was dropped. */
-size_t bfw_chunk_nrows(const struct bfw_chunk *c);
-const char *bfw_chunk_row(const struct bfw_chunk *c, size_t i, size_t *len);
-size_t bfw_chunk_ndropped(const struct bfw_chunk *c);
 
 #endif
