@@ -151,7 +151,7 @@ static struct fam f_snap_eta = { "pgcdc_snapshot_eta_seconds", "gauge",
 
 struct table_ctx {
 	struct jbuf *b;
-	struct fam changes, rows, est, chunks, rate, eta;
+	struct fam changes;
 };
 
 static void
@@ -168,51 +168,40 @@ on_table(void *ctx, const char *table, const uint64_t counts[5])
 	}
 }
 
-static void
-on_snapshot_rows(void *ctx, const char *table, const struct stats_snap *p)
-{
-	struct table_ctx *t = ctx;
+/* One family of per-table snapshot progress: which field of struct stats_snap. */
+enum snap_field { SF_ROWS, SF_ESTIMATE, SF_CHUNKS, SF_RATE, SF_ETA };
 
-	series(t->b, &t->rows, "table", table, NULL, NULL);
-	put_u64(t->b, p->rows);
-}
-
-static void
-on_snapshot_estimate(void *ctx, const char *table, const struct stats_snap *p)
-{
-	struct table_ctx *t = ctx;
-
-	series(t->b, &t->est, "table", table, NULL, NULL);
-	put_u64(t->b, p->estimate);
-}
+struct snap_ctx {
+	struct jbuf *b;
+	struct fam *fam;
+	enum snap_field f;
+};
 
 static void
-on_snapshot_chunks(void *ctx, const char *table, const struct stats_snap *p)
+on_snapshot(void *ctx, const char *table, const struct stats_snap *p)
 {
-	struct table_ctx *t = ctx;
+	struct snap_ctx *c = ctx;
 
-	series(t->b, &t->chunks, "table", table, NULL, NULL);
-	put_u64(t->b, p->chunks);
-}
-
-static void
-on_snapshot_rate(void *ctx, const char *table, const struct stats_snap *p)
-{
-	struct table_ctx *t = ctx;
-
-	series(t->b, &t->rate, "table", table, NULL, NULL);
-	put_f(t->b, p->rows_per_s);
-}
-
-static void
-on_snapshot_eta(void *ctx, const char *table, const struct stats_snap *p)
-{
-	struct table_ctx *t = ctx;
-
-	if (p->eta_s < 0)
-		return;
-	series(t->b, &t->eta, "table", table, NULL, NULL);
-	put_f(t->b, p->eta_s);
+	if (c->f == SF_ETA && p->eta_s < 0)
+		return;      /* not known */
+	series(c->b, c->fam, "table", table, NULL, NULL);
+	switch (c->f) {
+	case SF_ROWS:
+		put_u64(c->b, p->rows);
+		break;
+	case SF_ESTIMATE:
+		put_u64(c->b, p->estimate);
+		break;
+	case SF_CHUNKS:
+		put_u64(c->b, p->chunks);
+		break;
+	case SF_RATE:
+		put_f(c->b, p->rows_per_s);
+		break;
+	case SF_ETA:
+		put_f(c->b, p->eta_s);
+		break;
+	}
 }
 
 void
@@ -263,8 +252,8 @@ metrics_render(struct jbuf *b, struct cdc_stats *stats, const struct mon_view *v
 		"1 while a sink reports a problem (it stalls or fails).", false };
 	struct fam f_alert = { "pgcdc_alert_state", "gauge",
 		"Alert state: 0 ok, 1 warning, 2 critical.", false };
-	struct table_ctx tc = { .b = b, .changes = f_changes, .rows = f_snap_rows, .est = f_snap_est,
-	                        .chunks = f_snap_chunks, .rate = f_snap_rate, .eta = f_snap_eta };
+	struct table_ctx tc = { .b = b, .changes = f_changes };
+	struct fam snapfam[] = { f_snap_rows, f_snap_est, f_snap_chunks, f_snap_rate, f_snap_eta };
 	struct stats_view sv;
 
 	stats_read(stats, &sv);
@@ -329,11 +318,11 @@ metrics_render(struct jbuf *b, struct cdc_stats *stats, const struct mon_view *v
 		series(b, &f_sfail, "sink", sv.sinks[i].name, NULL, NULL);
 		put_u64(b, sv.sinks[i].failing ? 1 : 0);
 	}
-	stats_foreach_snapshot(stats, on_snapshot_rows, &tc);
-	stats_foreach_snapshot(stats, on_snapshot_estimate, &tc);
-	stats_foreach_snapshot(stats, on_snapshot_chunks, &tc);
-	stats_foreach_snapshot(stats, on_snapshot_rate, &tc);
-	stats_foreach_snapshot(stats, on_snapshot_eta, &tc);
+	for (int f = SF_ROWS; f <= SF_ETA; f++) {
+		struct snap_ctx sc = { .b = b, .fam = &snapfam[f], .f = (enum snap_field) f };
+
+		stats_foreach_snapshot(stats, on_snapshot, &sc);
+	}
 	if (view != NULL) {
 		for (int i = 0; i < ALERT_COUNT; i++) {
 			series(b, &f_alert, "alert", alert_name((enum alert_id) i), NULL, NULL);

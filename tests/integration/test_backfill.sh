@@ -175,12 +175,16 @@ INSERT INTO pq SELECT g, 'p' || g FROM generate_series(1, 1000) g; ANALYZE pq"
 PQ=(--set source.tables=public.pq --set source.snapshot=initial --set source.snapshot_method=online
 	--set backfill.chunk_rows=100 --set source.snapshot_workers=1 --set backfill.max_rate=250
 	--set "sink.parquet.directory=$PG_TMP/pq" --set sink.parquet.enabled=on)
-AGENT_NOWAIT=1 agent_start p1 "${PQ[@]}"
-for _ in $(seq 1 100); do
-	[[ $(jq -r '.tables[0].rows // 0' "$PG_TMP/state/pgcdc.backfill" 2>/dev/null || echo 0) -ge 300 ]] && break
-	sleep 0.1
-done
-agent_stop KILL
+# start_kill NAME: an agent on pq, killed -9 once 300 rows are recorded
+start_kill() {
+	AGENT_NOWAIT=1 agent_start "$1" "${PQ[@]}"
+	for _ in $(seq 1 100); do
+		[[ $(jq -r '.tables[0].rows // 0' "$PG_TMP/state/pgcdc.backfill" 2>/dev/null || echo 0) -ge 300 ]] && break
+		sleep 0.1
+	done
+	agent_stop KILL
+}
+start_kill p1
 rows=$(jq -r '.tables[0].rows' "$PG_TMP/state/pgcdc.backfill")
 last=$(duck "SELECT max(_pgcdc_commit_lsn) FROM read_parquet('$PG_TMP/pq/public.pq/*/*.parquet')
              WHERE _pgcdc_op = 'r'")
@@ -209,12 +213,7 @@ t_eq "the state file has no pending chunk left" null "$(jq -c '.tables[0].pendin
 # must not make Parquet take the re-read chunk for one it holds (they did: 100 rows lost)
 psql_q "SELECT pg_drop_replication_slot('pgcdc')" >/dev/null
 rm -rf "$PG_TMP/state" "$PG_TMP/pq"
-AGENT_NOWAIT=1 agent_start p3 "${PQ[@]}"
-for _ in $(seq 1 100); do
-	[[ $(jq -r '.tables[0].rows // 0' "$PG_TMP/state/pgcdc.backfill" 2>/dev/null || echo 0) -ge 300 ]] && break
-	sleep 0.1
-done
-agent_stop KILL
+start_kill p3
 pending=$(psql_q "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
 psql_q "UPDATE pq SET v = v || 'u' WHERE id > 950" >/dev/null
 jq --argjson l "$pending" '.tables[0] += {pending: $l}' "$PG_TMP/state/pgcdc.backfill" \
