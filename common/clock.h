@@ -2,8 +2,8 @@
  * clock.h — the two clocks pgcdc reads, in one place.
  *
  * mono_*: CLOCK_MONOTONIC, for intervals and timeouts (never jumps).
- * wall_ms: CLOCK_REALTIME in milliseconds since the epoch, for timestamps that
- * leave the process.  It is the precise clock on purpose: the coarse one lags by
+ * wall_ms, wall_ns: CLOCK_REALTIME in milli- or nanoseconds since the epoch, for
+ * timestamps that leave the process.  It is the precise clock on purpose: the coarse one lags by
  * up to a tick, which could stamp a record as produced before its own commit.
  * Part of common/: depends on nothing else of pgcdc's.
  */
@@ -38,6 +38,15 @@ wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 #endif

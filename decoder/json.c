@@ -1113,6 +1113,12 @@ json_opts_prepare(struct json_opts *o)
 	o->src_db_len = prepare_part(o->src_db, sizeof(o->src_db), put_source_db, o);
 }
 
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
 static void
 put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *o)
 {
@@ -1120,19 +1126,13 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 	const char *snap;
 	char seq[64], lsn_tmp[24], *lsn;
 	size_t k = 0, lsn_len;
-	int64_t ts_ms = 0;
+	int64_t ts_us = txn != NULL ? txn->commit_ts_us : 0;
 
 	switch (ch->snapshot) {
 	case CDC_SNAP_TRUE: snap = "true"; break;
 	case CDC_SNAP_LAST: snap = "last"; break;
 	case CDC_SNAP_INCREMENTAL: snap = "incremental"; break;
 	default: snap = "false"; break;
-	}
-	if (txn != NULL) {
-		/* floor division: commit times before 1970 stay monotonic */
-		ts_ms = txn->commit_ts_us / 1000;
-		if (txn->commit_ts_us % 1000 < 0)
-			ts_ms--;
 	}
 	lsn = u64_digits(ch->lsn, lsn_tmp);
 	lsn_len = (size_t) (lsn_tmp + 24 - lsn);
@@ -1161,7 +1161,8 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 		jbuf_put(b, o->src_head, o->src_head_len);
 	else
 		put_source_head(b, o);
-	put_i64(b, ts_ms);
+	/* floor division: commit times before 1970 stay monotonic */
+	put_i64(b, floor_div(ts_us, 1000));
 	JBUF_LIT(b, ",\"snapshot\":\"");
 	jbuf_puts(b, snap);
 	if (o != NULL && o->src_db_len > 0)
@@ -1169,6 +1170,11 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 	else
 		put_source_db(b, o);
 	jbuf_put(b, seq, k);
+	/* PostgreSQL keeps commit times in microseconds */
+	JBUF_LIT(b, ",\"ts_us\":");
+	put_i64(b, ts_us);
+	JBUF_LIT(b, ",\"ts_ns\":");
+	put_i64(b, ts_us * 1000);
 	JBUF_LIT(b, ",\"schema\":");
 	put_cstr(b, ch->rel->schema);
 	JBUF_LIT(b, ",\"table\":");
@@ -1214,7 +1220,7 @@ check_change(const struct cdc_change *ch, struct cdc_err *err)
 
 int
 json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
-              const struct json_opts *o, int64_t now_ms, struct cdc_err *err)
+              const struct json_opts *o, int64_t now_ns, struct cdc_err *err)
 {
 	struct map_ctx c = { types, o, err, 0, 0 };
 	size_t start = b->len;
@@ -1256,7 +1262,11 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	JBUF_LIT(b, ",\"op\":\"");
 	jbuf_puts(b, op);
 	JBUF_LIT(b, "\",\"ts_ms\":");
-	put_i64(b, now_ms);
+	put_i64(b, floor_div(now_ns, 1000000));
+	JBUF_LIT(b, ",\"ts_us\":");
+	put_i64(b, floor_div(now_ns, 1000));
+	JBUF_LIT(b, ",\"ts_ns\":");
+	put_i64(b, now_ns);
 	JBUF_LIT(b, ",\"transaction\":null}");
 	rc = check_oom(b, start, err);
 out:

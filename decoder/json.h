@@ -96,9 +96,10 @@ int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoi
                    const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err);
 
 /* Append the envelope {"before","after","source","op","ts_ms","transaction"} of ch.
- * now_ms: the top-level ts_ms (when pgcdc produced the record). */
+ * now_ns: when pgcdc produced the record, nanoseconds since the epoch (the top-level
+ * ts_ms, ts_us and ts_ns). */
 int json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
-                  const struct json_opts *o, int64_t now_ms, struct cdc_err *err);
+                  const struct json_opts *o, int64_t now_ns, struct cdc_err *err);
 
 /* Append the record key: {"col":value,...} of the key columns (cdc_column.pk).
  * Returns 1 (and appends nothing) when the relation has no key: the key is null. */

@@ -469,6 +469,8 @@ put_source(struct proto_enc *e, const struct cdc_change *ch, const struct json_o
 		src->ts_ms = txn->commit_ts_us / 1000;
 		if (txn->commit_ts_us % 1000 < 0)
 			src->ts_ms--;
+		src->ts_us = txn->commit_ts_us;
+		src->ts_ns = txn->commit_ts_us * 1000;
 		src->tx_id = txn->xid;
 	}
 	if (txn != NULL && txn->prev_commit_lsn != 0)
@@ -507,7 +509,7 @@ patch(struct proto_enc *e, size_t used)
 
 int
 proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_types *types,
-             const struct json_opts *o, int64_t now_ms, const uint8_t **out, size_t *outlen,
+             const struct json_opts *o, int64_t now_ns, const uint8_t **out, size_t *outlen,
              struct cdc_err *err)
 {
 	Pgcdc__V1__Change *m = &e->change;
@@ -523,7 +525,9 @@ proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_
 	jbuf_reset(&e->arena);
 	pgcdc__v1__change__init(m);
 	m->op = op_of(ch->op);
-	m->ts_ms = now_ms;
+	m->ts_ms = now_ns / 1000000 - (now_ns % 1000000 < 0);
+	m->ts_us = now_ns / 1000 - (now_ns % 1000 < 0);
+	m->ts_ns = now_ns;
 
 	if (ch->op == CDC_OP_UPDATE || ch->op == CDC_OP_DELETE) {
 		if (ch->old_tuple != NULL) {

@@ -9,7 +9,7 @@
  * strings the JSON format writes; arrays as their JSON text).  The record key stays
  * JSON (json_key) in both formats.
  *
- * Pure: no I/O, no clock (the caller passes now_ms), no logging.
+ * Pure: no I/O, no clock (the caller passes now_ns), no logging.
  * Owning thread: whoever owns the encoder (the Kafka sink: the main thread).
  */
 #ifndef PGCDC_PROTO_H
@@ -32,12 +32,13 @@ void proto_enc_free(struct proto_enc *e);   /* NULL-safe */
 /* Encode ch (borrowed) as a serialized pgcdc.v1.Change.  o supplies source.name,
  * source.db, source.version and the unchanged-TOAST policy (numeric stays a string
  * whatever o->numeric_as_number says, except inside array_json, which is exactly
- * the JSON mapping).  now_ms: the top-level ts_ms.  On success returns 0 and sets
+ * the JSON mapping).  now_ns: when the record was produced (the top-level ts_ms, ts_us
+ * and ts_ns).  On success returns 0 and sets
  * *out / *outlen to the encoded bytes, borrowed until the next call on e;
  * otherwise returns a negative cdc_errcode with err set (CDC_ERR_PROTO for a value
  * that cannot be mapped, as json_envelope would). */
 int proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_types *types,
-                 const struct json_opts *o, int64_t now_ms, const uint8_t **out, size_t *outlen,
+                 const struct json_opts *o, int64_t now_ns, const uint8_t **out, size_t *outlen,
                  struct cdc_err *err);
 
 #endif

@@ -858,11 +858,11 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 		if (s->penc != NULL) {
 			const uint8_t *out;
 
-			rc = proto_encode(s->penc, ch, s->types, &s->jopts, wall_ms(), &out, &vallen, err);
+			rc = proto_encode(s->penc, ch, s->types, &s->jopts, wall_ns(), &out, &vallen, err);
 			val = out;
 		} else {
 			jbuf_reset(&s->val);
-			rc = json_envelope(&s->val, ch, s->types, &s->jopts, wall_ms(), err);
+			rc = json_envelope(&s->val, ch, s->types, &s->jopts, wall_ns(), err);
 			val = s->val.data;
 			vallen = s->val.len;
 		}

@@ -79,7 +79,7 @@ stdout_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err
 	size_t mark = s->buf.len;
 	int rc;
 
-	rc = json_envelope(&s->buf, ch, s->types, &s->jopts, wall_ms(), err);
+	rc = json_envelope(&s->buf, ch, s->types, &s->jopts, wall_ns(), err);
 	if (rc != 0) {
 		s->buf.len = mark;
 		return rc;

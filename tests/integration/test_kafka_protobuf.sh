@@ -70,8 +70,8 @@ agent_stop TERM
 t_eq "protobuf agent exits 0" 0 "$AGENT_RC"
 
 # the same records, normalized: {key, value} without what legitimately differs (the
-# top-level ts_ms, when the record was made; source.name, the topic prefix)
-norm='{key, value: (if .value == null then null else (.value | del(.ts_ms) | del(.source.name)) end)}'
+# top-level ts_ms, ts_us and ts_ns, when the record was made; source.name, the topic prefix)
+norm='{key, value: (if .value == null then null else (.value | del(.ts_ms, .ts_us, .ts_ns) | del(.source.name)) end)}'
 : >"$PG_TMP/json.norm"
 : >"$PG_TMP/proto.norm"
 : >"$PG_TMP/proto.raw"

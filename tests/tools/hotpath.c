@@ -43,7 +43,7 @@ on_event(void *vctx, const struct dec_event *ev, struct cdc_err *err)
 	if (json_key(&c->b, ev->change, NULL, &c->o, err) < 0)
 		return err->code;
 	jbuf_reset(&c->b);
-	if (json_envelope(&c->b, ev->change, NULL, &c->o, 1795341600150, err) != 0)
+	if (json_envelope(&c->b, ev->change, NULL, &c->o, INT64_C(1795341600150000000), err) != 0)
 		return err->code;
 	c->bytes += c->b.len;
 	return 0;

@@ -178,6 +178,9 @@ put_change(struct jbuf *b, const uint8_t *p, size_t n)
 	put_str(b, s->db);
 	jbuf_puts(b, ",\"sequence\":");
 	put_str(b, s->sequence);
+	snprintf(tmp, sizeof(tmp), ",\"ts_us\":%lld,\"ts_ns\":%lld", (long long) s->ts_us,
+	         (long long) s->ts_ns);
+	jbuf_puts(b, tmp);
 	jbuf_puts(b, ",\"schema\":");
 	put_str(b, s->schema);
 	jbuf_puts(b, ",\"table\":");
@@ -191,7 +194,8 @@ put_change(struct jbuf *b, const uint8_t *p, size_t n)
 	jbuf_puts(b, tmp);
 	jbuf_puts(b, ",\"op\":\"");
 	jbuf_puts(b, op_letter(m->op));
-	snprintf(tmp, sizeof(tmp), "\",\"ts_ms\":%lld,\"transaction\":null}", (long long) m->ts_ms);
+	snprintf(tmp, sizeof(tmp), "\",\"ts_ms\":%lld,\"ts_us\":%lld,\"ts_ns\":%lld,\"transaction\":null}",
+	         (long long) m->ts_ms, (long long) m->ts_us, (long long) m->ts_ns);
 	jbuf_puts(b, tmp);
 	rc = 0;
 out:

@@ -890,11 +890,15 @@ static struct cdc_txn txn = {
 	.commit_ts_us = INT64_C(1795341600123456), .prev_commit_lsn = 24023128,
 };
 
+/* Debezium 3.x's order (Envelope, AbstractSourceInfoStructMaker, the PostgreSQL
+ * connector's SourceInfo) */
 static const char *const envelope_keys[] = { "before", "after", "source", "op", "ts_ms",
-                                             "transaction" };
+                                             "ts_us", "ts_ns", "transaction" };
 static const char *const source_keys[] = { "version", "connector", "name", "ts_ms",
-                                           "snapshot", "db", "sequence", "schema", "table",
-                                           "txId", "lsn", "xmin" };
+                                           "snapshot", "db", "sequence", "ts_us", "ts_ns",
+                                           "schema", "table", "txId", "lsn", "xmin" };
+/* when the record was produced: 2026-11-22T10:00:00.150123456Z */
+#define NOW_NS INT64_C(1795341600150123456)
 
 static void
 assert_key_order(json_t *obj, const char *const *keys, size_t n)
@@ -923,7 +927,7 @@ encode(const struct cdc_change *ch, const struct json_opts *o)
 
 	cdc_err_clear(&err);
 	jbuf_puts(&b, "keep");
-	if (json_envelope(&b, ch, NULL, o, INT64_C(1795341600150), &err) != 0)
+	if (json_envelope(&b, ch, NULL, o, NOW_NS, &err) != 0)
 		fail_msg("json_envelope: %s", err.msg);
 	assert_memory_equal(b.data, "keep", 4);
 	j = json_loadb(b.data + 4, b.len - 4, 0, &jerr);
@@ -943,6 +947,8 @@ encode(const struct cdc_change *ch, const struct json_opts *o)
 	assert_true(json_is_null(json_object_get(src, "xmin")));
 	assert_int_equal(json_integer_value(json_object_get(src, "lsn")), (json_int_t) ch->lsn);
 	assert_int_equal(json_integer_value(json_object_get(j, "ts_ms")), INT64_C(1795341600150));
+	assert_int_equal(json_integer_value(json_object_get(j, "ts_us")), INT64_C(1795341600150123));
+	assert_int_equal(json_integer_value(json_object_get(j, "ts_ns")), NOW_NS);
 	assert_true(json_is_null(json_object_get(j, "transaction")));
 	return j;
 }
@@ -985,14 +991,15 @@ test_envelope_exact(void **state)
 		"\"ts\":\"2026-11-22T10:00:00.123456Z\",\"doc\":\"long\"},"
 		"\"source\":{\"version\":\"0.1.0\",\"connector\":\"postgresql\",\"name\":\"pgcdc\","
 		"\"ts_ms\":1795341600123,\"snapshot\":\"false\",\"db\":\"app\","
-		"\"sequence\":\"[\\\"24023128\\\",\\\"24023184\\\"]\",\"schema\":\"public\","
+		"\"sequence\":\"[\\\"24023128\\\",\\\"24023184\\\"]\",\"ts_us\":1795341600123456,"
+		"\"ts_ns\":1795341600123456000,\"schema\":\"public\","
 		"\"table\":\"orders\",\"txId\":748,\"lsn\":24023184,\"xmin\":null},"
-		"\"op\":\"c\",\"ts_ms\":1795341600150,\"transaction\":null}";
+		"\"op\":\"c\",\"ts_ms\":1795341600150,\"ts_us\":1795341600150123,"
+		"\"ts_ns\":1795341600150123456,\"transaction\":null}";
 
 	(void) state;
 	cdc_err_clear(&err);
-	assert_int_equal(json_envelope(&b, &ch, NULL, &default_opts, INT64_C(1795341600150),
-	                               &err), 0);
+	assert_int_equal(json_envelope(&b, &ch, NULL, &default_opts, NOW_NS, &err), 0);
 	jbuf_putc(&b, '\0');
 	assert_string_equal(b.data, want);
 	jbuf_free(&b);
@@ -1052,6 +1059,8 @@ test_envelope_source_edges(void **state)
 	assert_field(src, "txId", "null");
 	assert_field(src, "sequence", "\"[null,\\\"9223372032559808513\\\"]\"");
 	assert_field(src, "ts_ms", "-2");           /* floor(-1.5 ms) */
+	assert_field(src, "ts_us", "-1500");
+	assert_field(src, "ts_ns", "-1500000");
 	json_decref(j);
 
 	/* no transaction (a snapshot producer may leave it out) */
@@ -1061,6 +1070,7 @@ test_envelope_source_edges(void **state)
 	src = json_object_get(j, "source");
 	assert_field(src, "txId", "null");
 	assert_field(src, "ts_ms", "0");
+	assert_field(src, "ts_us", "0");
 	assert_field(src, "sequence", "\"[null,\\\"5\\\"]\"");
 	json_decref(j);
 }

@@ -93,7 +93,7 @@ encode(struct fx *f, const struct json_opts *o)
 	const uint8_t *out;
 	size_t len;
 	Pgcdc__V1__Change *m;
-	int rc = proto_encode(f->e, &f->ch, NULL, o, 1795341600150, &out, &len, &err);
+	int rc = proto_encode(f->e, &f->ch, NULL, o, INT64_C(1795341600150123456), &out, &len, &err);
 
 	if (rc != 0)
 		fail_msg("proto_encode: %d %s", rc, err.msg);
@@ -172,6 +172,8 @@ test_typed_values(void **state)
 	assert_int_equal(c->value_case, PGCDC__V1__COLUMN__VALUE_STRING_VALUE);
 	assert_string_equal(c->string_value, "");
 	assert_true(m->ts_ms == 1795341600150);
+	assert_true(m->ts_us == INT64_C(1795341600150123));
+	assert_true(m->ts_ns == INT64_C(1795341600150123456));
 	pgcdc__v1__change__free_unpacked(m, NULL);
 	proto_enc_free(f.e);
 }
@@ -255,6 +257,8 @@ test_source_block(void **state)
 	assert_string_equal(m->source->snapshot, "false");
 	assert_string_equal(m->source->sequence, "[\"24023128\",\"24023100\"]");
 	assert_true(m->source->ts_ms == 1795341600123);
+	assert_true(m->source->ts_us == INT64_C(1795341600123456));
+	assert_true(m->source->ts_ns == INT64_C(1795341600123456000));
 	assert_true(m->source->tx_id == 748);
 	assert_true(m->source->lsn == 24023100);
 	pgcdc__v1__change__free_unpacked(m, NULL);
@@ -272,6 +276,7 @@ test_source_block(void **state)
 	assert_true(m->source->tx_id == 0);
 	assert_string_equal(m->source->sequence, "[null,\"24023100\"]");
 	assert_true(m->source->ts_ms == -2);
+	assert_true(m->source->ts_us == -1500);
 	assert_non_null(m->after);
 	assert_null(m->before);
 	pgcdc__v1__change__free_unpacked(m, NULL);
