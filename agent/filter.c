@@ -288,6 +288,20 @@ filter_apply(struct filter *f, const struct cdc_change *ch, const struct cdc_cha
 		remap(p, ch->new_tuple, f->newv, &f->newt, f->hex, &hexused);
 		f->out.new_tuple = &f->newt;
 	}
+	/* a record-key change's other half (its key goes into a Kafka header): filtered
+	 * like the rows, in the buffer the half itself leaves free (a delete has no new
+	 * row, a create no old one) */
+	if (ch->other_tuple != NULL) {
+		if (ch->new_tuple == NULL) {
+			remap(p, ch->other_tuple, f->newv, &f->newt, f->hex, &hexused);
+			f->out.other_tuple = &f->newt;
+		} else if (ch->old_tuple == NULL) {
+			remap(p, ch->other_tuple, f->oldv, &f->oldt, f->hex, &hexused);
+			f->out.other_tuple = &f->oldt;
+		} else {
+			f->out.other_tuple = NULL;    /* not a split key change: no header */
+		}
+	}
 	*out = &f->out;
 	return 0;
 }

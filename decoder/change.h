@@ -123,6 +123,12 @@ struct cdc_change {
 	char old_kind;                    /* 'K' key only, 'O' full old row, 0 none */
 	const struct cdc_tuple *new_tuple;/* after image or NULL */
 	char snapshot;                    /* enum cdc_snap_flag */
+	/* An update that changed the record key is split into a delete of the old key and
+	 * a create of the new one.  On the delete, other_tuple is the new row (its key is
+	 * Debezium's __debezium.newkey header); on the create, the old tuple, of
+	 * other_kind ('K' or 'O'; __debezium.oldkey).  NULL otherwise. */
+	const struct cdc_tuple *other_tuple;
+	char other_kind;
 };
 
 #endif

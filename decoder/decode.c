@@ -226,12 +226,15 @@ handle(struct dec *d, cdc_lsn lsn, const struct pgo_msg *m, bool replay, struct 
 			ch.op = CDC_OP_DELETE;
 			ch.old_tuple = &m->u.update.oldtup;
 			ch.old_kind = m->u.update.old_kind;
+			ch.other_tuple = &m->u.update.newtup;
 			if ((rc = emit(d, DEC_EV_CHANGE, lsn, &ch, r, NULL, err)) != 0)
 				return rc;
 			ch.op = CDC_OP_CREATE;
 			ch.old_tuple = NULL;
 			ch.old_kind = 0;
 			ch.new_tuple = &m->u.update.newtup;
+			ch.other_tuple = &m->u.update.oldtup;
+			ch.other_kind = m->u.update.old_kind;
 			return emit(d, DEC_EV_CHANGE, lsn, &ch, r, NULL, err);
 		}
 		ch.op = CDC_OP_UPDATE;

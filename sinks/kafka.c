@@ -102,6 +102,7 @@ struct kafka_sink {
 	bool tombstones;
 	struct proto_enc *penc;    /* format = protobuf, else NULL */
 	struct jbuf key, val, name;
+	struct jbuf hdr;                /* a record-key change's header value */
 
 	struct ktopic *topics;     /* open addressing on oid */
 	size_t topics_cap, ntopics;
@@ -685,6 +686,7 @@ kafka_close(struct sink *base)
 	proto_enc_free(s->penc);
 	jbuf_free(&s->key);
 	jbuf_free(&s->val);
+	jbuf_free(&s->hdr);
 	jbuf_free(&s->name);
 	ctx_free(&s->ctx);
 	free(s->prefix);
@@ -773,7 +775,8 @@ kafka_begin(struct sink *base, const struct cdc_txn *txn, struct cdc_err *err)
  * a fatal error (the sink is then failed). */
 static int
 produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch,
-        const void *key, size_t keylen, const void *val, size_t vallen, struct cdc_err *err)
+        const void *key, size_t keylen, const void *val, size_t vallen, const char *hname,
+        const struct jbuf *hval, struct cdc_err *err)
 {
 	struct ktxn *t = s->cur;
 	rd_kafka_resp_err_t e;
@@ -786,8 +789,27 @@ produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch
 	 * on without the whole queue being drained first.  Only a queue that stays full
 	 * (brokers slow or down) is handed back to the pipeline as backpressure. */
 	for (int tries = 0;; tries++) {
-		if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *) val,
-		                     vallen, key, keylen, t) == 0) {
+		int r;
+
+		if (hname == NULL) {
+			r = rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *) val,
+			                     vallen, key, keylen, t);
+			e = r == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
+		} else {
+			/* librdkafka owns the headers once the record is queued */
+			rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+
+			rd_kafka_header_add(h, hname, -1, hval->data, (ssize_t) hval->len);
+			e = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(rkt),
+			                      RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+			                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			                      RD_KAFKA_V_VALUE((void *) val, vallen),
+			                      RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_HEADERS(h),
+			                      RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+			if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+				rd_kafka_headers_destroy(h);
+		}
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			s->base.records++;
 			if (++s->since_poll >= KAFKA_POLL_EVERY) {
 				s->since_poll = 0;
@@ -795,7 +817,6 @@ produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch
 			}
 			return 0;
 		}
-		e = rd_kafka_last_error();
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || tries == KAFKA_FULL_RETRIES)
 			break;
 		rd_kafka_poll(s->rk, KAFKA_FULL_POLL_MS);
@@ -830,6 +851,7 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	struct kafka_sink *s = (struct kafka_sink *) base;
 	rd_kafka_topic_t *rkt;
 	const void *key = NULL, *val;
+	const char *hname = NULL;
 	size_t keylen = 0, vallen;
 	int rc;
 
@@ -868,13 +890,32 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 		}
 		if (rc != 0)
 			return rc;
-		if ((rc = produce(s, rkt, ch, key, keylen, val, vallen, err)) != 0)
+		/* a record-key change: the delete names the new key, the create the old one,
+		 * in the headers Debezium uses */
+		if (ch->other_tuple != NULL && key != NULL) {
+			struct cdc_change other = { .op = ch->op == CDC_OP_DELETE ? CDC_OP_CREATE
+			                                                          : CDC_OP_DELETE,
+			                            .lsn = ch->lsn, .txn = ch->txn, .rel = ch->rel };
+
+			if (ch->op == CDC_OP_DELETE) {
+				other.new_tuple = ch->other_tuple;
+			} else {
+				other.old_tuple = ch->other_tuple;
+				other.old_kind = ch->other_kind;
+			}
+			jbuf_reset(&s->hdr);
+			if ((rc = json_key(&s->hdr, &other, s->types, &s->jopts, err)) < 0)
+				return rc;
+			hname = rc == 0 ? (ch->op == CDC_OP_DELETE ? "__debezium.newkey"
+			                                           : "__debezium.oldkey") : NULL;
+		}
+		if ((rc = produce(s, rkt, ch, key, keylen, val, vallen, hname, &s->hdr, err)) != 0)
 			return rc;
 	}
 	/* a delete is followed by a tombstone (same key, null value) for log compaction;
 	 * a record without a key has nothing to compact */
 	if (ch->op == CDC_OP_DELETE && s->tombstones && key != NULL) {
-		rc = produce(s, rkt, ch, key, keylen, NULL, 0, err);
+		rc = produce(s, rkt, ch, key, keylen, NULL, 0, NULL, NULL, err);
 		if (rc == CDC_ERR_AGAIN) {
 			s->tomb_ch = ch;   /* the retry of this change produces only the tombstone */
 			s->tomb_lsn = ch->lsn;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # [filter]: excluded columns never leave the agent (values, keys, before-images,
 # snapshot rows), masked columns carry the hex SHA-256 of their value, only the
-# included tables appear, and a filter naming an unknown column is refused at start.
+# included tables appear, and a filter naming an unknown column is refused at start;
+# a masked key column is masked in a record-key change's Kafka headers too.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
+. "$(dirname "$0")/kafka.sh"
 
 pg_start
 psql_q "CREATE TABLE people (id int PRIMARY KEY, email text, ssn text, note text);
@@ -53,4 +55,22 @@ set -e
 t_eq "unknown filter table: exit 2" 2 "$rc"
 grep -q 'filter.include_tables: table "public.ghost" does not exist' "$PG_TMP/bad.log" \
 	&& t_ok "unknown filter table: named" || t_fail "unknown table message" "$(cat "$PG_TMP/bad.log")"
+
+# a record-key change names the other key in a Kafka header (__debezium.newkey on the
+# delete, __debezium.oldkey on the create): a masked key column is masked there too
+kafka_start 1
+psql_q "CREATE TABLE keyed (code text PRIMARY KEY, v text); INSERT INTO keyed VALUES ('CODE-OLD-SECRET', 'x')"
+mapfile -t K < <(kafka_args f)
+agent_start k "${K[@]}" --set filter.mask_columns=public.keyed.code --set filter.include_tables=public.keyed \
+	--set source.slot=fk --set "source.state_dir=$PG_TMP/statek"
+psql_q "UPDATE keyed SET code = 'CODE-NEW-SECRET'"
+wait_caught_up 30 fk || t_fail "caught up" "slot fk did not catch up"
+agent_stop TERM
+hold=$(printf '%s' 'CODE-OLD-SECRET' | sha256sum | cut -d' ' -f1)
+hnew=$(printf '%s' 'CODE-NEW-SECRET' | sha256sum | cut -d' ' -f1)
+t_eq "masked key column in the record-key change's headers: its hash" \
+	"__debezium.newkey={\"code\":\"$hnew\"} __debezium.oldkey={\"code\":\"$hold\"}" \
+	"$(kcat -C -b "$KAFKA_BOOTSTRAP" -t f.public.keyed -e -q -f '%h\n' | grep . | sort | paste -sd ' ')"
+t_eq "masked key column: the raw value is nowhere in the topic" 0 \
+	"$(kcat -C -b "$KAFKA_BOOTSTRAP" -t f.public.keyed -e -q -f '%k %h %s\n' | grep -c SECRET || true)"
 t_summary

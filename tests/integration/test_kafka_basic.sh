@@ -67,6 +67,14 @@ t_eq "PK change: the new key is created once" "c" "$(awk -F'\t' '$3 == "{\"id\":
 t_eq "PK change: delete and create share the change's LSN" 1 \
 	"$(awk -F'\t' '($3 == "{\"id\":8}" && $4 == "d") || $3 == "{\"id\":100}" {print $6}' "$PG_TMP/t.tsv" | sort -u | wc -l)"
 
+# the PK change's headers, as Debezium's: the delete names the new key, the create the old
+# one; no other record of the topic (the tombstone included) has headers
+t_eq "PK change: __debezium.newkey on the delete, __debezium.oldkey on the create (kcat %h)" \
+	'{"id":100}|__debezium.oldkey={"id":8} {"id":8}|__debezium.newkey={"id":100}' \
+	"$(kcat -C -b "$KAFKA_BOOTSTRAP" -t x.public.t -e -q -f '%k|%h\n' | grep -v '|$' | sort | xargs -d '\n')"
+t_eq "PK change: the headers are on the delete and the create, not on the tombstone" "c d" \
+	"$(jq -r 'select(.headers != null and (.headers | length) > 0) | .payload | fromjson | .op' "$J" | sort | xargs)"
+
 # per key, LSNs never go backwards in the topic (commit order)
 t_eq "per-key order = commit order" "" \
 	"$(awk -F'\t' '$6 != "-" { if (($3 in last) && $6+0 < last[$3]+0) print $3; last[$3] = $6 }' "$PG_TMP/t.tsv")"

@@ -381,6 +381,19 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 			sb_str(&b, " new=");
 			sb_tuple(&b, ch->new_tuple);
 		}
+		/* a record-key change's other half: ">new=" on the delete, "<K=" (or "<O=")
+		 * on the create */
+		if (ch->other_tuple != NULL) {
+			assert_int_equal(ch->other_tuple->ncols, ch->rel->ncols);
+			assert_true(ch->op == CDC_OP_DELETE || ch->op == CDC_OP_CREATE);
+			if (ch->op == CDC_OP_DELETE) {
+				sb_str(&b, " >new=");
+			} else {
+				snprintf(tmp, sizeof(tmp), " <%c=", ch->other_kind);
+				sb_str(&b, tmp);
+			}
+			sb_tuple(&b, ch->other_tuple);
+		}
 		break;
 	}
 	default:
@@ -700,7 +713,7 @@ test_v1_basic(void **state)
 		"B 729", "R public.basic", "c basic new=1|one|10", "C 729",
 		"B 730", "u basic new=1|uno|11", "C 730",
 		/* UPDATE basic SET id = 2: the record key changed */
-		"B 731", "d basic K=1|~|~", "c basic new=2|uno|11", "C 731",
+		"B 731", "d basic K=1|~|~ >new=2|uno|11", "c basic new=2|uno|11 <K=1|~|~", "C 731",
 		"B 732", "d basic K=2|~|~", "C 732",
 		"B 733", "R public.trunc_a", "c trunc_a new=1|a1", "c trunc_a new=2|a2", "C 733",
 		"B 734", "R public.trunc_b", "c trunc_b new=1|1", "c trunc_b new=2|2", "C 734",
@@ -759,7 +772,7 @@ test_v1_basic(void **state)
 static const char *const identity_want[] = {
 	"B 763", "R public.id_default", "c id_default new=1|one|x", "c id_default new=2|two|y", "C 763",
 	"B 764", "u id_default new=1|one!|x", "C 764",
-	"B 765", "d id_default K=2|~|~", "c id_default new=3|two|y", "C 765",
+	"B 765", "d id_default K=2|~|~ >new=3|two|y", "c id_default new=3|two|y <K=2|~|~", "C 765",
 	"B 766", "d id_default K=1|~|~", "C 766",
 	/* ADD COLUMN extra, then DROP COLUMN dropme */
 	"B 768", "R public.id_default", "c id_default new=4|four|z|40", "C 768",
@@ -776,7 +789,7 @@ static const char *const identity_want[] = {
 	/* USING INDEX on code: the old key holds only code */
 	"B 778", "R public.id_index", "c id_index new=1|c1|one", "c id_index new=2|c2|two", "C 778",
 	"B 779", "u id_index new=1|c1|uno", "C 779",
-	"B 780", "d id_index K=~|c2|~", "c id_index new=2|c3|tres", "C 780",
+	"B 780", "d id_index K=~|c2|~ >new=2|c3|tres", "c id_index new=2|c3|tres <K=~|c2|~", "C 780",
 	"B 781", "d id_index K=~|c1|~", "C 781",
 	"B 782", "R public.id_nothing", "c id_nothing new=1|nothing", "C 782",
 	"B 783", "R public.id_nopk", "c id_nopk new=1|no pk", "c id_nopk new=~|~", "C 783",
@@ -912,7 +925,8 @@ test_full_key_change(void **state)
 		assert_int_equal(dec_feed(dr.d, f->recs[29].lsn, f->recs[29].data, f->recs[29].len, &err), 0);
 		if (with_pk) {
 			static const char *const want[] = {
-				"R public.id_full", "B 772", "d id_full O=1|one|1", "c id_full new=9|one|2", "C 772",
+				"R public.id_full", "B 772", "d id_full O=1|one|1 >new=9|one|2",
+				"c id_full new=9|one|2 <O=1|one|1", "C 772",
 			};
 			assert_lines(&c, want, NELEM(want));
 		} else {
@@ -1268,7 +1282,7 @@ test_handler_error(void **state)
 	assert_int_equal(FEED(d, b, &err, 1, 7, 8), CDC_ERR_FATAL);
 	assert_string_equal(err.msg, "handler refuses event 2");
 	assert_int_equal(c.n, 3);
-	assert_string_equal(c.evs[2].line, "d basic K=1|~|~");
+	assert_string_equal(c.evs[2].line, "d basic K=1|~|~ >new=2|uno|11");
 	dec_free(d);
 	coll_free(&c);
 
