@@ -138,6 +138,7 @@ static const struct keydesc keys[] = {
 	{ S_KAFKA, "topic_prefix", K_STR, F(kafka.topic_prefix), NULL, NULL },
 	{ S_KAFKA, "format", K_ENUM, F(kafka.format), e_kfmt, "json or protobuf" },
 	{ S_KAFKA, "tombstones", K_BOOL, F(kafka.tombstones), NULL, NULL },
+	{ S_KAFKA, "messages", K_BOOL, F(kafka.messages), NULL, NULL },
 
 	{ S_PARQUET, "enabled", K_BOOL, F(parquet.enabled), NULL, NULL },
 	{ S_PARQUET, "directory", K_STR, F(parquet.directory), NULL, NULL },
@@ -1783,6 +1784,7 @@ set_defaults(struct cfg *c)
 	c->kafka.enabled = true;            /* the `enabled` key's default; ANDed with presence */
 	c->kafka.format = CFG_KAFKA_JSON;
 	c->kafka.tombstones = true;
+	c->kafka.messages = true;
 	c->parquet.enabled = true;
 	c->parquet.compression = CFG_COMP_ZSTD;
 	c->parquet.rotate_rows = 1000000;

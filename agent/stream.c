@@ -388,6 +388,47 @@ aux_ensure(struct agent *a, struct cdc_err *err)
 	return a->aux == NULL ? err->code : 0;
 }
 
+/* pgcdc's own messages (watermarks, signals, heartbeats; "pgcdc_heartbeat" as versions
+ * before 0.2 wrote it) are never records. */
+static bool
+own_message(const char *prefix)
+{
+	return strncmp(prefix, "pgcdc.", 6) == 0 || strcmp(prefix, "pgcdc_heartbeat") == 0;
+}
+
+/* A logical decoding message of the database's (SPEC §3): an op "m" record.  A
+ * transactional one goes out with the transaction it belongs to; a non-transactional
+ * one is a transaction of its own at its position (txId null; its time is when pgcdc
+ * read it: the server sends none). */
+static int
+message_record(struct agent *a, const struct dec_event *ev, struct cdc_err *err)
+{
+	struct cdc_message m = {
+		.prefix = ev->msg->u.message.prefix, .content = ev->msg->u.message.content,
+		.len = ev->msg->u.message.len,
+		.transactional = (ev->msg->u.message.flags & PGO_MESSAGE_TRANSACTIONAL) != 0,
+	};
+	struct cdc_change ch = { .op = CDC_OP_MESSAGE, .lsn = ev->lsn, .msg = &m };
+	struct cdc_txn t = { .commit_lsn = ev->lsn, .end_lsn = ev->lsn, .commit_ts_us = wall_ns() / 1000 };
+	int rc;
+
+	if (m.transactional) {
+		ch.txn = ev->txn;
+		return pipe_change(a->pipe, &ch, a->cur_msg_len, err);
+	}
+	ch.txn = &t;
+	/* pipe_begin says 1 for a position delivered before (sent again after a
+	 * reconnect): change and commit then pass it over */
+	if ((rc = pipe_begin(a->pipe, &t, err)) < 0)
+		return rc;
+	if ((rc = pipe_change(a->pipe, &ch, a->cur_msg_len, err)) != 0 ||
+	    (rc = pipe_commit(a->pipe, &t, err)) != 0) {
+		pipe_abort(a->pipe);
+		return rc;
+	}
+	return 0;
+}
+
 static int
 on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 {
@@ -438,6 +479,8 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 	case DEC_EV_TYPE:
 		return 0;   /* resolved from pg_type when a relation uses it */
 	case DEC_EV_MESSAGE:
+		if (!own_message(ev->msg->u.message.prefix))
+			return message_record(a, ev, err);
 		if (!(ev->msg->u.message.flags & PGO_MESSAGE_TRANSACTIONAL)) {
 			/* a watermark of an online snapshot chunk may emit the chunk here */
 			if ((rc = backfill_message(a->bf, ev->lsn, ev->msg->u.message.prefix,
@@ -1220,7 +1263,7 @@ heartbeat(struct agent *a)
 		log_warning("stream", "heartbeat skipped: %s", err.msg);
 		return 0;
 	}
-	res = pg_query(a->aux, "heartbeat", "SELECT pg_logical_emit_message(false, 'pgcdc_heartbeat', '')",
+	res = pg_query(a->aux, "heartbeat", "SELECT pg_logical_emit_message(false, 'pgcdc.heartbeat', '')",
 	               0, NULL, &err);
 	if (res == NULL)
 		log_warning("stream", "%s", err.msg);

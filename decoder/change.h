@@ -77,6 +77,7 @@ enum cdc_op {
 	CDC_OP_DELETE = 'd',
 	CDC_OP_READ = 'r',         /* snapshot row */
 	CDC_OP_TRUNCATE = 't',
+	CDC_OP_MESSAGE = 'm',      /* a logical decoding message (pg_logical_emit_message) */
 };
 
 /* source.snapshot of the Debezium envelope */
@@ -114,6 +115,14 @@ struct cdc_txn {
 	                            * this run (what it wrote since does not hold the chunk) */
 };
 
+/* A logical decoding message: the record of a CDC_OP_MESSAGE change (rel is NULL). */
+struct cdc_message {
+	const char *prefix;
+	const uint8_t *content;
+	size_t len;
+	bool transactional;    /* else: emitted at once, outside any transaction (txId null) */
+};
+
 struct cdc_change {
 	char op;                          /* enum cdc_op */
 	cdc_lsn lsn;                      /* LSN of this change */
@@ -129,6 +138,7 @@ struct cdc_change {
 	 * other_kind ('K' or 'O'; __debezium.oldkey).  NULL otherwise. */
 	const struct cdc_tuple *other_tuple;
 	char other_kind;
+	const struct cdc_message *msg;    /* CDC_OP_MESSAGE only */
 };
 
 #endif

@@ -365,6 +365,39 @@ special_float(const char *s, size_t n)
 	return eq(s, n, "NaN") || eq(s, n, "Infinity") || eq(s, n, "-Infinity");
 }
 
+/* bytes p[0..n) → base64 string (RFC 4648, standard alphabet, padded). */
+static void
+put_base64(struct jbuf *b, const uint8_t *p, size_t n)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *d = jbuf_reserve(b, (n + 2) / 3 * 4 + 2);
+	size_t i;
+
+	if (d == NULL)
+		return;               /* oom is reported by the caller */
+	*d++ = '"';
+	for (i = 0; i + 2 < n; i += 3) {
+		*d++ = b64[p[i] >> 2];
+		*d++ = b64[(p[i] & 0x03) << 4 | p[i + 1] >> 4];
+		*d++ = b64[(p[i + 1] & 0x0F) << 2 | p[i + 2] >> 6];
+		*d++ = b64[p[i + 2] & 0x3F];
+	}
+	if (n - i == 1) {
+		*d++ = b64[p[i] >> 2];
+		*d++ = b64[(p[i] & 0x03) << 4];
+		*d++ = '=';
+		*d++ = '=';
+	} else if (n - i == 2) {
+		*d++ = b64[p[i] >> 2];
+		*d++ = b64[(p[i] & 0x03) << 4 | p[i + 1] >> 4];
+		*d++ = b64[(p[i + 1] & 0x0F) << 2];
+		*d++ = '=';
+	}
+	*d++ = '"';
+	b->len = (size_t) (d - b->data);
+}
+
 /* hex digits h[0..n) → base64 string (RFC 4648, standard alphabet, padded). */
 static bool
 put_hex_as_base64(struct jbuf *b, const char *h, size_t n)
@@ -1175,10 +1208,11 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 	put_i64(b, ts_us);
 	JBUF_LIT(b, ",\"ts_ns\":");
 	put_i64(b, ts_us * 1000);
+	/* a message has no table: empty strings, as Debezium's */
 	JBUF_LIT(b, ",\"schema\":");
-	put_cstr(b, ch->rel->schema);
+	put_cstr(b, ch->rel != NULL ? ch->rel->schema : "");
 	JBUF_LIT(b, ",\"table\":");
-	put_cstr(b, ch->rel->name);
+	put_cstr(b, ch->rel != NULL ? ch->rel->name : "");
 	JBUF_LIT(b, ",\"txId\":");
 	if (txn != NULL && txn->xid != 0)
 		put_u64(b, txn->xid);
@@ -1192,6 +1226,10 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 static int
 check_change(const struct cdc_change *ch, struct cdc_err *err)
 {
+	if (ch->op == CDC_OP_MESSAGE)
+		return ch->msg != NULL && ch->msg->prefix != NULL ? 0 :
+		       cdc_errf(err, CDC_ERR_PROTO, "message at " CDC_LSN_FMT " has no content",
+		                CDC_LSN_ARGS(ch->lsn));
 	if (ch->rel == NULL)
 		return cdc_errf(err, CDC_ERR_PROTO, "change at " CDC_LSN_FMT " has no relation",
 		                CDC_LSN_ARGS(ch->lsn));
@@ -1267,7 +1305,15 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	put_i64(b, floor_div(now_ns, 1000));
 	JBUF_LIT(b, ",\"ts_ns\":");
 	put_i64(b, now_ns);
-	JBUF_LIT(b, ",\"transaction\":null}");
+	JBUF_LIT(b, ",\"transaction\":null");
+	if (ch->op == CDC_OP_MESSAGE) {
+		JBUF_LIT(b, ",\"message\":{\"prefix\":");
+		put_cstr(b, ch->msg->prefix);
+		JBUF_LIT(b, ",\"content\":");
+		put_base64(b, ch->msg->content, ch->msg->len);
+		jbuf_putc(b, '}');
+	}
+	jbuf_putc(b, '}');
 	rc = check_oom(b, start, err);
 out:
 	if (rc != 0)
@@ -1306,6 +1352,14 @@ json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *ty
 	size_t start = b->len;
 	bool first = true;
 	int i, rc = 0;
+
+	if (ch->op == CDC_OP_MESSAGE && ch->msg != NULL) {
+		/* Debezium keys a message by its prefix */
+		JBUF_LIT(b, "{\"prefix\":");
+		put_cstr(b, ch->msg->prefix);
+		jbuf_putc(b, '}');
+		return check_oom(b, start, err);
+	}
 
 	if (rel == NULL || rel->npk <= 0 || ch->op == CDC_OP_TRUNCATE || rel->cols == NULL)
 		return 1;

@@ -43,6 +43,7 @@ struct proto_enc {
 	Pgcdc__V1__Change change;
 	Pgcdc__V1__Row before, after;
 	Pgcdc__V1__Source source;
+	Pgcdc__V1__Message message;
 	Column *cols;              /* before columns first, then after columns */
 	Column **ptrs;             /* ptrs[i] = &cols[i] */
 	struct slot *slots;        /* slots[i] for cols[i] */
@@ -407,6 +408,10 @@ has_key_cols(const struct cdc_rel *rel)
 static int
 check_change(const struct cdc_change *ch, struct cdc_err *err)
 {
+	if (ch->op == CDC_OP_MESSAGE)
+		return ch->msg != NULL && ch->msg->prefix != NULL ? 0 :
+		       cdc_errf(err, CDC_ERR_PROTO, "message at " CDC_LSN_FMT " has no content",
+		                CDC_LSN_ARGS(ch->lsn));
 	if (ch->rel == NULL)
 		return cdc_errf(err, CDC_ERR_PROTO, "change at " CDC_LSN_FMT " has no relation",
 		                CDC_LSN_ARGS(ch->lsn));
@@ -441,6 +446,7 @@ op_of(char op)
 	case CDC_OP_DELETE: return PGCDC__V1__OP__OP_DELETE;
 	case CDC_OP_READ: return PGCDC__V1__OP__OP_READ;
 	case CDC_OP_TRUNCATE: return PGCDC__V1__OP__OP_TRUNCATE;
+	case CDC_OP_MESSAGE: return PGCDC__V1__OP__OP_MESSAGE;
 	default: return PGCDC__V1__OP__OP_UNSPECIFIED;
 	}
 }
@@ -456,8 +462,8 @@ put_source(struct proto_enc *e, const struct cdc_change *ch, const struct json_o
 	src->connector = (char *) "postgresql";
 	src->name = (char *) (o != NULL && o->name != NULL ? o->name : "");
 	src->db = (char *) (o != NULL && o->db != NULL ? o->db : "");
-	src->schema = ch->rel->schema != NULL ? ch->rel->schema : (char *) "";
-	src->table = ch->rel->name != NULL ? ch->rel->name : (char *) "";
+	src->schema = ch->rel != NULL && ch->rel->schema != NULL ? ch->rel->schema : (char *) "";
+	src->table = ch->rel != NULL && ch->rel->name != NULL ? ch->rel->name : (char *) "";
 	switch (ch->snapshot) {
 	case CDC_SNAP_TRUE: src->snapshot = (char *) "true"; break;
 	case CDC_SNAP_LAST: src->snapshot = (char *) "last"; break;
@@ -520,7 +526,7 @@ proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_
 	if ((rc = check_change(ch, err)) != 0)
 		return rc;
 	rel = ch->rel;
-	if ((rc = ensure_cols(e, 2 * (size_t) rel->ncols, err)) != 0)
+	if (rel != NULL && (rc = ensure_cols(e, 2 * (size_t) rel->ncols, err)) != 0)
 		return rc;
 	jbuf_reset(&e->arena);
 	pgcdc__v1__change__init(m);
@@ -548,6 +554,13 @@ proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_
 		if ((rc = put_row(e, &e->after, &next, rel, ch->new_tuple, false, types, o, err)) != 0)
 			return rc;
 		m->after = &e->after;
+	}
+	if (ch->op == CDC_OP_MESSAGE) {
+		pgcdc__v1__message__init(&e->message);
+		e->message.prefix = (char *) ch->msg->prefix;
+		e->message.content.data = (uint8_t *) ch->msg->content;
+		e->message.content.len = ch->msg->len;
+		m->message = &e->message;
 	}
 	put_source(e, ch, o);
 	m->source = &e->source;

@@ -100,6 +100,8 @@ struct kafka_sink {
 	struct json_opts jopts;
 	char *prefix;
 	bool tombstones;
+	bool messages;             /* op "m" records to <prefix>.message */
+	rd_kafka_topic_t *msg_rkt; /* that topic, once a message came */
 	struct proto_enc *penc;    /* format = protobuf, else NULL */
 	struct jbuf key, val, name;
 	struct jbuf hdr;                /* a record-key change's header value */
@@ -550,6 +552,26 @@ topic_name(struct kafka_sink *s, const char *schema, const char *table)
 	return replaced;
 }
 
+/* <topic_prefix>.message, for logical decoding messages (one topic, as Debezium's). */
+static rd_kafka_topic_t *
+message_topic(struct kafka_sink *s, struct cdc_err *err)
+{
+	if (s->msg_rkt != NULL)
+		return s->msg_rkt;
+	jbuf_reset(&s->name);
+	jbuf_puts(&s->name, s->prefix);
+	jbuf_puts(&s->name, ".message");
+	jbuf_putc(&s->name, '\0');
+	if (s->name.oom) {
+		cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
+		return NULL;
+	}
+	if ((s->msg_rkt = rd_kafka_topic_new(s->rk, s->name.data, NULL)) == NULL)
+		cdc_errf(err, CDC_ERR_FATAL, "kafka: cannot create a handle for topic \"%s\": %s",
+		         s->name.data, rd_kafka_err2str(rd_kafka_last_error()));
+	return s->msg_rkt;
+}
+
 static int
 topics_grow(struct kafka_sink *s, struct cdc_err *err)
 {
@@ -674,6 +696,8 @@ kafka_close(struct sink *base)
 		for (size_t i = 0; i < s->topics_cap; i++)
 			if (s->topics[i].oid != 0)
 				rd_kafka_topic_destroy(s->topics[i].rkt);
+		if (s->msg_rkt != NULL)
+			rd_kafka_topic_destroy(s->msg_rkt);
 		rd_kafka_destroy(s->rk);
 	}
 	for (size_t i = 0; i < s->topics_cap; i++) {
@@ -707,6 +731,7 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 	s->base.ops = &sink_kafka_ops;
 	s->types = env->types;
 	s->tombstones = cfg->tombstones;
+	s->messages = cfg->messages;
 	s->prefix = strdup(cfg->topic_prefix);
 	sink_json_opts(env, &s->jopts);
 	jbuf_init(&s->key);
@@ -780,7 +805,7 @@ produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch
 {
 	struct ktxn *t = s->cur;
 	rd_kafka_resp_err_t e;
-	char fatal[256];
+	char fatal[256], what[240];
 
 	t->outstanding++;
 	s->outstanding++;
@@ -830,15 +855,20 @@ produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch
 		                s->lasterr);
 	}
 	s->failed = true;
+	/* what the record is of: a table, or a message (no relation) */
+	if (ch->rel != NULL)
+		snprintf(what, sizeof(what), "table %.100s.%.100s", ch->rel->schema, ch->rel->name);
+	else
+		snprintf(what, sizeof(what), "message \"%.100s\"", ch->msg ? ch->msg->prefix : "?");
 	if (e == RD_KAFKA_RESP_ERR__FATAL) {
 		e = rd_kafka_fatal_error(s->rk, fatal, sizeof(fatal));
-		bfmt(s->failmsg, sizeof(s->failmsg), "kafka: cannot produce the record of table "
-		         "%s.%s at LSN " CDC_LSN_FMT ": fatal producer error %s: %s", ch->rel->schema,
-		         ch->rel->name, CDC_LSN_ARGS(ch->lsn), rd_kafka_err2name(e), fatal);
+		bfmt(s->failmsg, sizeof(s->failmsg), "kafka: cannot produce the record of %s at LSN "
+		         CDC_LSN_FMT ": fatal producer error %s: %s", what, CDC_LSN_ARGS(ch->lsn),
+		         rd_kafka_err2name(e), fatal);
 	} else {
-		bfmt(s->failmsg, sizeof(s->failmsg), "kafka: cannot produce the %s of table %s.%s "
+		bfmt(s->failmsg, sizeof(s->failmsg), "kafka: cannot produce the %s of %s "
 		         "at LSN " CDC_LSN_FMT " to topic \"%s\" (%zu bytes): %s: %s%s",
-		         val == NULL ? "tombstone" : "record", ch->rel->schema, ch->rel->name,
+		         val == NULL ? "tombstone" : "record", what,
 		         CDC_LSN_ARGS(ch->lsn), rd_kafka_topic_name(rkt), vallen + keylen,
 		         rd_kafka_err2name(e), rd_kafka_err2str(e), error_hint(e));
 	}
@@ -860,11 +890,17 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	if (s->cur == NULL)
 		return cdc_errf(err, CDC_ERR_PROTO, "kafka sink: change at " CDC_LSN_FMT " outside a "
 		                "transaction", CDC_LSN_ARGS(ch->lsn));
-	if (ch->rel == NULL)
+	if (ch->op == CDC_OP_MESSAGE) {
+		if (!s->messages)
+			return 0;
+		if ((rkt = message_topic(s, err)) == NULL)
+			return err->code;
+	} else if (ch->rel == NULL) {
 		return cdc_errf(err, CDC_ERR_PROTO, "change at " CDC_LSN_FMT " has no relation",
 		                CDC_LSN_ARGS(ch->lsn));
-	if ((rkt = topic_for(s, ch->rel, err)) == NULL)
+	} else if ((rkt = topic_for(s, ch->rel, err)) == NULL) {
 		return err->code;
+	}
 
 	jbuf_reset(&s->key);
 	rc = json_key(&s->key, ch, s->types, &s->jopts, err);

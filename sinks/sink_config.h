@@ -33,6 +33,7 @@ struct sink_kafka_cfg {
 	char *topic_prefix;
 	enum cfg_kafka_format format;
 	bool tombstones;
+	bool messages;                     /* op "m" records to <topic_prefix>.message */
 	int nprops;
 	struct cfg_kv *props;              /* kafka.<property> passthrough, in file order */
 };

@@ -1747,6 +1747,8 @@ pqs_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 		cdc_errf(err, CDC_ERR_FATAL, "parquet sink: a change outside a transaction");
 		return fail(s, err);
 	}
+	if (ch->op == CDC_OP_MESSAGE)
+		return 0;       /* files are per table: logical decoding messages have none */
 	if ((t = table_for(s, ch->rel)) == NULL)
 		return oom(s, err);
 	if (!s->txn.snapshot && (s->txn.commit_lsn <= t->hwm ||

@@ -137,6 +137,7 @@ op_letter(Pgcdc__V1__Op op)
 	case PGCDC__V1__OP__OP_DELETE: return "d";
 	case PGCDC__V1__OP__OP_READ: return "r";
 	case PGCDC__V1__OP__OP_TRUNCATE: return "t";
+	case PGCDC__V1__OP__OP_MESSAGE: return "m";
 	default: return NULL;
 	}
 }
@@ -194,9 +195,19 @@ put_change(struct jbuf *b, const uint8_t *p, size_t n)
 	jbuf_puts(b, tmp);
 	jbuf_puts(b, ",\"op\":\"");
 	jbuf_puts(b, op_letter(m->op));
-	snprintf(tmp, sizeof(tmp), "\",\"ts_ms\":%lld,\"ts_us\":%lld,\"ts_ns\":%lld,\"transaction\":null}",
-	         (long long) m->ts_ms, (long long) m->ts_us, (long long) m->ts_ns);
+	snprintf(tmp, sizeof(tmp), "\",\"ts_ms\":%lld,\"ts_us\":%lld,", (long long) m->ts_ms,
+	         (long long) m->ts_us);
 	jbuf_puts(b, tmp);
+	snprintf(tmp, sizeof(tmp), "\"ts_ns\":%lld,\"transaction\":null", (long long) m->ts_ns);
+	jbuf_puts(b, tmp);
+	if (m->message != NULL) {
+		jbuf_puts(b, ",\"message\":{\"prefix\":");
+		put_str(b, m->message->prefix);
+		jbuf_puts(b, ",\"content\":");
+		put_base64(b, m->message->content.data, m->message->content.len);
+		jbuf_puts(b, "}");
+	}
+	jbuf_puts(b, "}");
 	rc = 0;
 out:
 	pgcdc__v1__change__free_unpacked(m, NULL);

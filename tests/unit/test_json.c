@@ -977,6 +977,90 @@ static const char *const full_row =
 	"{\"id\":1,\"name\":\"a\",\"amount\":\"12.50\",\"ts\":\"2026-11-22T10:00:00.123456Z\","
 	"\"doc\":\"long\"}";
 
+/* A message record, parsed; its keys in Debezium's order plus "message". */
+static json_t *
+encode_message(const struct cdc_change *ch)
+{
+	static const char *const keys[] = { "before", "after", "source", "op", "ts_ms", "ts_us",
+	                                    "ts_ns", "transaction", "message" };
+	struct jbuf b = { 0 };
+	struct cdc_err err;
+	json_error_t jerr;
+	json_t *j;
+
+	cdc_err_clear(&err);
+	if (json_envelope(&b, ch, NULL, &default_opts, NOW_NS, &err) != 0)
+		fail_msg("json_envelope: %s", err.msg);
+	j = json_loadb(b.data, b.len, 0, &jerr);
+	if (j == NULL)
+		fail_msg("invalid JSON (%s): %.*s", jerr.text, (int) b.len, b.data);
+	jbuf_free(&b);
+	assert_key_order(j, keys, NELEM(keys));
+	assert_key_order(json_object_get(j, "source"), source_keys, NELEM(source_keys));
+	assert_field(json_object_get(j, "source"), "schema", "\"\"");
+	assert_field(json_object_get(j, "source"), "table", "\"\"");
+	return j;
+}
+
+/* A logical decoding message: op "m", no before/after, empty schema and table, the
+ * content in base64, keyed by its prefix; a non-transactional one has txId null. */
+static void
+test_envelope_message(void **state)
+{
+	static const uint8_t content[] = { 'h', 'i', 0x00, 0xff, '\n' };
+	struct cdc_message msg = { .prefix = "outbox", .content = content, .len = sizeof(content),
+	                           .transactional = true };
+	struct cdc_change ch = { .op = CDC_OP_MESSAGE, .lsn = 24023184, .txn = &txn, .msg = &msg };
+	struct cdc_txn nontx = { .xid = 0, .commit_lsn = 24023300, .end_lsn = 24023300,
+	                         .commit_ts_us = INT64_C(1795341600200000) };
+	struct jbuf b = { 0 };
+	struct cdc_err err;
+	json_t *j, *src;
+
+	(void) state;
+	j = encode_message(&ch);
+	src = json_object_get(j, "source");
+	assert_field(j, "op", "\"m\"");
+	assert_field(j, "before", "null");
+	assert_field(j, "after", "null");
+	assert_field(j, "message", "{\"prefix\":\"outbox\",\"content\":\"aGkA/wo=\"}");
+	assert_field(src, "txId", "748");
+	assert_field(src, "ts_us", "1795341600123456");
+	json_decref(j);
+	/* every length's padding */
+	for (size_t n = 0; n <= 3; n++) {
+		static const char *const want[] = { "\"\"", "\"aA==\"", "\"aGk=\"", "\"aGkA\"" };
+		json_t *m;
+
+		msg.len = n;
+		j = encode_message(&ch);
+		m = json_object_get(j, "message");
+		assert_field(m, "content", want[n]);
+		json_decref(j);
+	}
+	msg.len = sizeof(content);
+	/* non-transactional: no transaction id */
+	ch.txn = &nontx;
+	msg.transactional = false;
+	msg.prefix = "audit \"quoted\"";
+	j = encode_message(&ch);
+	src = json_object_get(j, "source");
+	assert_field(src, "txId", "null");
+	assert_field(src, "ts_ms", "1795341600200");
+	assert_field(json_object_get(j, "message"), "prefix", "\"audit \\\"quoted\\\"\"");
+	json_decref(j);
+	/* the key: {"prefix": ...} */
+	cdc_err_clear(&err);
+	assert_int_equal(json_key(&b, &ch, NULL, &default_opts, &err), 0);
+	jbuf_putc(&b, '\0');
+	assert_string_equal(b.data, "{\"prefix\":\"audit \\\"quoted\\\"\"}");
+	jbuf_free(&b);
+	/* a message record without its message is refused */
+	ch.msg = NULL;
+	assert_int_equal(json_envelope(&b, &ch, NULL, &default_opts, NOW_NS, &err), CDC_ERR_PROTO);
+	jbuf_free(&b);
+}
+
 /* The SPEC §3 example, byte for byte. */
 static void
 test_envelope_exact(void **state)
@@ -1586,6 +1670,7 @@ main(void)
 		cmocka_unit_test(test_escape_fuzz),
 		cmocka_unit_test(test_escape_block_boundaries),
 		cmocka_unit_test(test_envelope_exact),
+		cmocka_unit_test(test_envelope_message),
 		cmocka_unit_test(test_envelope_create_read),
 		cmocka_unit_test(test_envelope_source_edges),
 		cmocka_unit_test(test_envelope_prepared_opts),
