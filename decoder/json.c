@@ -1152,6 +1152,18 @@ floor_div(int64_t a, int64_t b)
 	return a / b - (a % b < 0);
 }
 
+/* Microseconds as nanoseconds, saturating: past 2262 (or before 1677) they do not fit
+ * in 64 bits (found by fuzzing: a Begin can carry any commit time). */
+static int64_t
+us_to_ns(int64_t us)
+{
+	if (us > INT64_MAX / 1000)
+		return INT64_MAX;
+	if (us < INT64_MIN / 1000)
+		return INT64_MIN;
+	return us * 1000;
+}
+
 static void
 put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *o)
 {
@@ -1207,7 +1219,7 @@ put_source(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *
 	JBUF_LIT(b, ",\"ts_us\":");
 	put_i64(b, ts_us);
 	JBUF_LIT(b, ",\"ts_ns\":");
-	put_i64(b, ts_us * 1000);
+	put_i64(b, us_to_ns(ts_us));
 	/* a message has no table: empty strings, as Debezium's */
 	JBUF_LIT(b, ",\"schema\":");
 	put_cstr(b, ch->rel != NULL ? ch->rel->schema : "");

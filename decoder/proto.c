@@ -476,7 +476,9 @@ put_source(struct proto_enc *e, const struct cdc_change *ch, const struct json_o
 		if (txn->commit_ts_us % 1000 < 0)
 			src->ts_ms--;
 		src->ts_us = txn->commit_ts_us;
-		src->ts_ns = txn->commit_ts_us * 1000;
+		/* saturating, as json.c: nanoseconds past 2262 do not fit */
+		src->ts_ns = txn->commit_ts_us > INT64_MAX / 1000 ? INT64_MAX :
+		             txn->commit_ts_us < INT64_MIN / 1000 ? INT64_MIN : txn->commit_ts_us * 1000;
 		src->tx_id = txn->xid;
 	}
 	if (txn != NULL && txn->prev_commit_lsn != 0)

@@ -1147,6 +1147,20 @@ test_envelope_source_edges(void **state)
 	assert_field(src, "ts_ns", "-1500000");
 	json_decref(j);
 
+	/* commit times whose nanoseconds do not fit in 64 bits (after 2262, before 1677):
+	 * ts_ns saturates, the others are exact */
+	t0.commit_ts_us = INT64_C(8071679329006880768);
+	j = encode(&ch, &default_opts);
+	src = json_object_get(j, "source");
+	assert_field(src, "ts_us", "8071679329006880768");
+	assert_field(src, "ts_ns", "9223372036854775807");
+	json_decref(j);
+	t0.commit_ts_us = -INT64_C(8071679329006880768);
+	j = encode(&ch, &default_opts);
+	src = json_object_get(j, "source");
+	assert_field(src, "ts_ns", "-9223372036854775808");
+	json_decref(j);
+
 	/* no transaction (a snapshot producer may leave it out) */
 	ch.txn = NULL;
 	ch.lsn = 5;
