@@ -344,9 +344,10 @@ stopping(struct backfill *b)
 	return s;
 }
 
-/* Run sql (simple protocol, several statements) with watermark kind of chunk id in
- * front, "%s" in sql standing for it: each watermark costs no round trip of its own.
- * Returns the last statement's result, NULL with err set. */
+/* Run sql (simple protocol, maybe several statements) with "%s" standing for the
+ * content of watermark kind of chunk id, as a literal: the high watermark rides with the
+ * chunk's COMMIT in one round trip.  Returns the last statement's result, NULL with err
+ * set. */
 static PGresult *
 with_watermark(struct bfworker *w, uint64_t id, char kind, const char *what, const char *sql,
                struct cdc_err *err)

@@ -388,6 +388,14 @@ aux_ensure(struct agent *a, struct cdc_err *err)
 	return a->aux == NULL ? err->code : 0;
 }
 
+/* Whether this server can run an online backfill: logical decoding messages in pgoutput
+ * (14+) and a primary to write the watermarks on. */
+static bool
+online_ok(const struct agent *a)
+{
+	return a->server_version >= 140000 && !a->in_recovery;
+}
+
 /* pgcdc's own messages (watermarks, signals, heartbeats; "pgcdc_heartbeat" as versions
  * before 0.2 wrote it) are never records. */
 static bool
@@ -409,7 +417,8 @@ message_record(struct agent *a, const struct dec_event *ev, struct cdc_err *err)
 		.transactional = (ev->msg->u.message.flags & PGO_MESSAGE_TRANSACTIONAL) != 0,
 	};
 	struct cdc_change ch = { .op = CDC_OP_MESSAGE, .lsn = ev->lsn, .msg = &m };
-	struct cdc_txn t = { .commit_lsn = ev->lsn, .end_lsn = ev->lsn, .commit_ts_us = wall_ns() / 1000 };
+	struct cdc_txn t = { .commit_lsn = ev->lsn, .end_lsn = ev->lsn,
+	                     .commit_ts_us = wall_ns() / 1000 };
 	int rc;
 
 	if (m.transactional) {
@@ -748,7 +757,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 		s.exists = false;
 	}
 	if (s.exists && (r = pg_slot_invalidated(&s)) != NULL && c->source.on_gap == CFG_GAP_BACKFILL &&
-	    a->server_version >= 140000 && !a->in_recovery) {
+	    online_ok(a)) {
 		char why[300];
 
 		snprintf(why, sizeof(why), "slot \"%s\" has been invalidated by the server "
@@ -780,7 +789,7 @@ ensure_slot(struct agent *a, bool first, cdc_lsn *start, bool *created, char *sn
 	/* the online method reads the tables while streaming: it needs messages (14+) and
 	 * a server that can write them (not a standby) */
 	if (want_snapshot && c->source.snapshot_method == CFG_SNAPM_ONLINE) {
-		if (a->server_version >= 140000 && !a->in_recovery) {
+		if (online_ok(a)) {
 			want_snapshot = false;
 			a->bf_start = true;
 		} else if (a->in_recovery) {
@@ -1013,7 +1022,7 @@ gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err 
 			                "= always for one start) and start with --accept-gap: the sink then "
 			                "starts a new epoch and keeps what it holds as history", why);
 		if (!a->accept_gap) {
-			if (a->server_version < 140000 || a->in_recovery)
+			if (!online_ok(a))
 				return cdc_errf(err, CDC_ERR_FATAL, "%s. source.on_gap = backfill needs "
 				                "PostgreSQL 14 or later and a primary (the online backfill "
 				                "writes watermark messages)", why);
@@ -1071,7 +1080,7 @@ gap_check(struct agent *a, bool renewing, cdc_lsn *recorded_out, struct cdc_err 
 	if (why[0] == '\0')
 		return 0;
 	if (!a->accept_gap && c->source.on_gap == CFG_GAP_BACKFILL) {
-		if (a->server_version < 140000 || a->in_recovery)
+		if (!online_ok(a))
 			return cdc_errf(err, CDC_ERR_FATAL, "%s. source.on_gap = backfill needs PostgreSQL 14 "
 			                "or later and a primary (an online backfill writes watermark "
 			                "messages); this server is %d%s: recover by hand (re-snapshot and "
