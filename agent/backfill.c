@@ -38,6 +38,7 @@ enum cstate {
 	C_POSTED,      /* rows in memory, high watermark written (or being written) */
 	C_DONE,        /* emitted at its high watermark */
 	C_REREAD,      /* read it again */
+	C_VOID,        /* read ahead of a chunk that is read again: dropped */
 };
 
 struct bftable {
@@ -74,12 +75,8 @@ struct bftable {
 	cdc_lsn dur_pending;
 };
 
-struct bfworker {
-	struct backfill *b;
-	pthread_t th;
-	bool started;
-	PGconn *conn;
-	/* the chunk in flight: guarded by b->mu */
+/* A chunk in flight: guarded by b->mu, but for its rows (see read_chunk). */
+struct bfchunk {
 	enum cstate st;
 	uint64_t id;
 	int table;
@@ -90,6 +87,16 @@ struct bfworker {
 	char *snap;
 	struct bfw_chunk *win;
 	bool win_reread;
+};
+
+/* A worker reads a chunk while the one before waits for its verdict at its high
+ * watermark: two slots, used in turn. */
+struct bfworker {
+	struct backfill *b;
+	pthread_t th;
+	bool started;
+	PGconn *conn;
+	struct bfchunk c[2];
 };
 
 /* The progress a chunk makes (replication thread only). */
@@ -145,16 +152,16 @@ free_strs(char **v, int n)
 }
 
 static void
-chunk_clear(struct bfworker *w)
+chunk_clear(struct bfchunk *c)
 {
-	for (size_t i = 0; i < w->nlines; i++)
-		PQfreemem(w->lines[i]);
-	w->nlines = 0;
-	free(w->snap);
-	w->snap = NULL;
-	bfw_chunk_free(w->win);
-	w->win = NULL;
-	w->win_reread = false;
+	for (size_t i = 0; i < c->nlines; i++)
+		PQfreemem(c->lines[i]);
+	c->nlines = 0;
+	free(c->snap);
+	c->snap = NULL;
+	bfw_chunk_free(c->win);
+	c->win = NULL;
+	c->win_reread = false;
 }
 
 static struct bfw_chunk *new_window(struct bftable *t);
@@ -373,9 +380,11 @@ with_watermark(struct bfworker *w, uint64_t id, char kind, const char *what, con
 	return res;
 }
 
-/* The query reading the next chunk of table t (worker; cursor read under b->mu). */
+/* The query reading chunk c of table t: keyed, the rows after key (all with !have_key);
+ * keyless, c's pages. */
 static char *
-chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
+chunk_query(struct backfill *b, struct bfworker *w, const struct bfchunk *c, struct bftable *t,
+            char *const *key, bool have_key)
 {
 	char *q = NULL, *where = NULL, *order = NULL;
 	size_t wl = 0, ol = 0;
@@ -392,7 +401,6 @@ chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
 		return NULL;
 	}
 	if (t->nkey > 0) {
-		pthread_mutex_lock(&b->mu);
 		for (int k = 0; k < t->nkey; k++) {
 			const char *name = t->t->rel->cols[t->key[k]].name;
 			char *id = PQescapeIdentifier(w->conn, name, strlen(name));
@@ -401,10 +409,10 @@ chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
 			PQfreemem(id);
 		}
 		fclose(of);
-		if (t->have_cursor) {
+		if (have_key) {
 			fprintf(wf, "(%s) > (", order);
 			for (int k = 0; k < t->nkey; k++) {
-				char *lit = PQescapeLiteral(w->conn, t->cursor[k], strlen(t->cursor[k]));
+				char *lit = PQescapeLiteral(w->conn, key[k], strlen(key[k]));
 
 				fprintf(wf, "%s%s::%s", k ? ", " : "", lit ? lit : "NULL", t->keytype[k]);
 				PQfreemem(lit);
@@ -413,7 +421,6 @@ chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
 		} else {
 			fputs("true", wf);
 		}
-		pthread_mutex_unlock(&b->mu);
 		fclose(wf);
 		if (asprintf(&q, "COPY (SELECT * FROM (%s) AS s WHERE %s ORDER BY %s LIMIT %" PRId64
 		             ") TO STDOUT", t->t->select, where, order, n) < 0)
@@ -422,8 +429,8 @@ chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
 		fclose(of);
 		fclose(wf);
 		if (asprintf(&q, "COPY (%s %s ctid >= '(%u,0)'::tid AND ctid < '(%u,0)'::tid) TO STDOUT",
-		             t->t->select, t->t->rowfilter ? "AND" : "WHERE", w->page_from,
-		             w->page_to) < 0)
+		             t->t->select, t->t->rowfilter ? "AND" : "WHERE", c->page_from,
+		             c->page_to) < 0)
 			q = NULL;
 	}
 	free(where);
@@ -431,9 +438,10 @@ chunk_query(struct backfill *b, struct bfworker *w, struct bftable *t)
 	return q;
 }
 
-/* Read one chunk into w's slot.  Returns 0, 1 when the table is gone, or a code. */
+/* Read chunk c (see chunk_query).  Returns 0, 1 when the table is gone, or a code. */
 static int
-read_chunk(struct bfworker *w, struct bftable *t, uint64_t id, struct cdc_err *err)
+read_chunk(struct bfworker *w, struct bfchunk *c, struct bftable *t, char *const *key,
+           bool have_key, struct cdc_err *err)
 {
 	struct backfill *b = w->b;
 	PGresult *res;
@@ -443,7 +451,7 @@ read_chunk(struct bfworker *w, struct bftable *t, uint64_t id, struct cdc_err *e
 	/* the low watermark, then the chunk's transaction and its snapshot (a BEGIN after
 	 * a statement in the same query string would take that statement into its
 	 * transaction, which then cannot be REPEATABLE READ) */
-	res = with_watermark(w, id, 'L', "writing a backfill watermark",
+	res = with_watermark(w, c->id, 'L', "writing a backfill watermark",
 	                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX "', %s)", err);
 	if (res == NULL)
 		return err->code;
@@ -453,11 +461,11 @@ read_chunk(struct bfworker *w, struct bftable *t, uint64_t id, struct cdc_err *e
 	if (res == NULL)
 		return err->code;
 	pthread_mutex_lock(&b->mu);
-	free(w->snap);
-	w->snap = strdup(PQgetvalue(res, 0, 0));
+	free(c->snap);
+	c->snap = strdup(PQgetvalue(res, 0, 0));
 	pthread_mutex_unlock(&b->mu);
 	PQclear(res);
-	if ((q = chunk_query(b, w, t)) == NULL)
+	if ((q = chunk_query(b, w, c, t, key, have_key)) == NULL)
 		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 	res = PQexec(w->conn, q);
 	free(q);
@@ -485,23 +493,23 @@ read_chunk(struct bfworker *w, struct bftable *t, uint64_t id, struct cdc_err *e
 			                t->t->name, PQerrorMessage(w->conn));
 		/* no lock: the replication thread touches the lines only once the chunk is
 		 * posted; each line stays in the buffer libpq allocated (PQfreemem) */
-		if (w->nlines == w->cap) {
-			size_t cap = w->cap ? w->cap * 2 : 1024;
-			char **nl = realloc(w->lines, cap * sizeof(*nl));
-			size_t *nn = realloc(w->lens, cap * sizeof(*nn));
+		if (c->nlines == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 1024;
+			char **nl = realloc(c->lines, cap * sizeof(*nl));
+			size_t *nn = realloc(c->lens, cap * sizeof(*nn));
 
 			if (nl != NULL)
-				w->lines = nl;
+				c->lines = nl;
 			if (nn != NULL)
-				w->lens = nn;
+				c->lens = nn;
 			if (nl == NULL || nn == NULL) {
 				PQfreemem(line);
 				return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 			}
-			w->cap = cap;
+			c->cap = cap;
 		}
-		w->lines[w->nlines] = line;
-		w->lens[w->nlines++] = (size_t) len;
+		c->lines[c->nlines] = line;
+		c->lens[c->nlines++] = (size_t) len;
 	}
 	res = PQgetResult(w->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -536,76 +544,108 @@ take_table(struct backfill *b)
 	return i;
 }
 
+/* Where the table's next chunk starts, as recorded by the verdicts so far. */
+static void
+from_table(struct backfill *b, struct bftable *t, char **key, bool *have_key, uint32_t *page)
+{
+	pthread_mutex_lock(&b->mu);
+	for (int k = 0; k < t->nkey; k++) {
+		free(key[k]);
+		key[k] = t->have_cursor ? strdup(t->cursor[k]) : NULL;
+	}
+	*have_key = t->have_cursor;
+	*page = t->page;
+	pthread_mutex_unlock(&b->mu);
+	for (int k = 0; *have_key && k < t->nkey; k++)
+		if (key[k] == NULL)
+			*have_key = false;     /* out of memory: from the start, read again */
+}
+
+/* The key of chunk c's last row (worker: its own parser, ct). */
+static int
+last_key(struct copytext *ct, struct bftable *t, const struct bfchunk *c, char **key,
+         struct cdc_err *err)
+{
+	const struct cdc_tuple *tup;
+	int rc;
+
+	if ((rc = copytext_parse(ct, c->lines[c->nlines - 1], c->lens[c->nlines - 1], &tup, err)) != 0)
+		return rc;
+	for (int k = 0; k < t->nkey; k++) {
+		const struct cdc_value *v = tuple_val(tup, t->key[k]);
+
+		free(key[k]);
+		key[k] = NULL;
+		if (v == NULL || v->kind != CDC_VAL_TEXT)
+			return cdc_errf(err, CDC_ERR_PROTO, "backfill of %s: a row without its key",
+			                t->t->name);
+		if ((key[k] = strndup(v->data, v->len)) == NULL)
+			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Wait for posted chunk c's verdict (C_POSTED: stopping) and free the slot. */
+static enum cstate
+verdict_of(struct backfill *b, struct bfchunk *c)
+{
+	enum cstate v;
+
+	pthread_mutex_lock(&b->mu);
+	while (c->st == C_POSTED && !b->stopping && !*b->o.stop)
+		pthread_cond_wait(&b->cv, &b->mu);
+	v = c->st;
+	c->st = C_IDLE;
+	chunk_clear(c);
+	pthread_mutex_unlock(&b->mu);
+	return v;
+}
+
+/* Drop chunk c, whose high watermark was not written or which was read ahead of a
+ * chunk read again: the replication thread no longer finds it. */
+static void
+drop_chunk(struct backfill *b, struct bfchunk *c)
+{
+	pthread_mutex_lock(&b->mu);
+	c->st = C_IDLE;
+	chunk_clear(c);
+	pthread_mutex_unlock(&b->mu);
+}
+
 /* Backfill table ti chunk by chunk.  Returns 0 when done (or stopping), a code on an
- * error worth a retry. */
+ * error worth a retry.
+ *
+ * The worker reads ahead: once a chunk's high watermark is written it reads the next
+ * one, from that chunk's last key, while the replication thread gives the verdict on
+ * the first.  A chunk read again (its verdict C_REREAD) voids the chunk read ahead
+ * (C_VOID, set with the verdict), and the worker starts again where the verdicts
+ * left the table.  So a chunk goes out only after every chunk before it went out. */
 static int
 do_table(struct bfworker *w, int ti, struct cdc_err *err)
 {
 	struct backfill *b = w->b;
 	struct bftable *t = &b->bt[ti];
+	struct copytext *ct = NULL;
+	struct bfchunk *prev = NULL, *c;
+	char *key[MAX_KEY] = { 0 };
+	bool have_key, last = false;
+	uint32_t page;
 	int64_t t0 = now_ms();
 	uint64_t read_rows = 0;
 	PGresult *res;
-	int rc;
+	int rc = 0, slot = 0;
 
+	if (t->nkey > 0 && (ct = copytext_new(t->t->rel->ncols)) == NULL)
+		return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+	from_table(b, t, key, &have_key, &page);
 	for (;;) {
 		enum cstate verdict;
-		uint64_t id;
+		bool done, start;
 
 		if (stopping(b))
-			return 0;
-		pthread_mutex_lock(&b->mu);
-		if (t->done) {
-			pthread_mutex_unlock(&b->mu);
-			return 0;
-		}
-		chunk_clear(w);
-		id = ++b->next_id;
-		w->id = id;
-		w->table = ti;
-		w->st = C_READING;
-		w->page_from = t->page;
-		w->page_to = t->page + t->pages_per_chunk;
-		pthread_mutex_unlock(&b->mu);
-		if ((rc = read_chunk(w, t, id, err)) < 0)
-			goto fail;
-		if (rc == 1) {
-			log_warning("backfill", "table %s was dropped during its backfill; skipped",
-			            t->t->name);
-			pthread_mutex_lock(&b->mu);
-			t->done = true;
-			w->st = C_IDLE;
-			pthread_mutex_unlock(&b->mu);
-			return 0;
-		}
-		pthread_mutex_lock(&b->mu);
-		w->st = C_POSTED;
-		read_rows += w->nlines;
-		pthread_mutex_unlock(&b->mu);
-		/* The walsender decodes only flushed WAL, and a non-transactional message
-		 * alone flushes nothing: the high watermark would wait for the WAL writer (up
-		 * to wal_writer_delay, 200 ms) or the next commit.  Taking a transaction id
-		 * makes the statement commit, which flushes (synchronous_commit = local, set on
-		 * this connection: never waiting for a synchronous standby). */
-		res = with_watermark(w, id, 'H', "ending a backfill chunk", "COMMIT; "
-		                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX "', %s), "
-		                     "txid_current()", err);
-		if (res == NULL) {
-			rc = err->code;
-			goto fail;
-		}
-		PQclear(res);
-		pthread_mutex_lock(&b->mu);
-		while (w->st == C_POSTED && !b->stopping && !*b->o.stop)
-			pthread_cond_wait(&b->cv, &b->mu);
-		verdict = w->st;
-		w->st = C_IDLE;
-		chunk_clear(w);
-		pthread_mutex_unlock(&b->mu);
-		if (verdict == C_POSTED)
-			return 0;      /* stopping */
+			break;
 		/* backfill.max_rate, shared evenly by the workers */
-		if (b->o.cfg->backfill.max_rate > 0) {
+		if (b->o.cfg->backfill.max_rate > 0 && !last) {
 			double per = (double) b->o.cfg->backfill.max_rate / b->nworkers;
 			int64_t due = t0 + (int64_t) (1000.0 * (double) read_rows / per);
 
@@ -613,12 +653,100 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 			while (due > now_ms() && !stopping(b))
 				sleep_ms(due - now_ms() < 100 ? due - now_ms() : 100);
 		}
+		c = &w->c[slot];
+		pthread_mutex_lock(&b->mu);
+		done = t->done;
+		/* not ahead of a chunk already known to be read again */
+		start = !done && !last && (prev == NULL || prev->st == C_POSTED || prev->st == C_DONE);
+		if (start) {
+			chunk_clear(c);
+			c->id = ++b->next_id;
+			c->table = ti;
+			c->st = C_READING;
+			c->page_from = page;
+			c->page_to = page + t->pages_per_chunk;
+		}
+		pthread_mutex_unlock(&b->mu);
+		if (done && prev == NULL)
+			break;
+		if (!start)
+			c = NULL;
+		if (c != NULL) {
+			if ((rc = read_chunk(w, c, t, key, have_key, err)) != 0) {
+				drop_chunk(b, c);
+				if (rc == 1) {
+					log_warning("backfill", "table %s was dropped during its backfill; skipped",
+					            t->t->name);
+					pthread_mutex_lock(&b->mu);
+					t->done = true;
+					pthread_mutex_unlock(&b->mu);
+					rc = 0;
+				}
+				goto settle;
+			}
+			/* where the next chunk starts: c's rows are this thread's until its high
+			 * watermark is written */
+			if (t->nkey > 0) {
+				last = (int64_t) c->nlines < b->o.cfg->backfill.chunk_rows;
+				if (!last && (rc = last_key(ct, t, c, key, err)) != 0) {
+					PQclear(PQexec(w->conn, "ROLLBACK"));
+					drop_chunk(b, c);
+					goto settle;
+				}
+				have_key = have_key || !last;
+			} else {
+				page = c->page_to;
+				last = page >= t->end_page;
+			}
+			pthread_mutex_lock(&b->mu);
+			if (c->st == C_READING)
+				c->st = C_POSTED;
+			read_rows += c->nlines;
+			pthread_mutex_unlock(&b->mu);
+			/* The walsender decodes only flushed WAL, and a non-transactional message
+			 * alone flushes nothing: the high watermark would wait for the WAL writer
+			 * (up to wal_writer_delay, 200 ms) or the next commit.  Taking a
+			 * transaction id makes the statement commit, which flushes
+			 * (synchronous_commit = local, set on this connection: never waiting for a
+			 * synchronous standby). */
+			res = with_watermark(w, c->id, 'H', "ending a backfill chunk", "COMMIT; "
+			                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX
+			                     "', %s), txid_current()", err);
+			if (res == NULL) {
+				rc = err->code;
+				drop_chunk(b, c);
+				goto settle;
+			}
+			PQclear(res);
+		}
+		if (prev != NULL) {
+			verdict = verdict_of(b, prev);
+			prev = NULL;
+			if (verdict == C_POSTED)
+				break;     /* stopping */
+			if (verdict == C_REREAD) {
+				/* the chunk read ahead is void (or was not started) */
+				if (c != NULL)
+					drop_chunk(b, c);
+				c = NULL;
+				last = false;
+				from_table(b, t, key, &have_key, &page);
+			}
+		}
+		if (c != NULL) {
+			prev = c;
+			slot ^= 1;
+		}
 	}
-fail:
-	pthread_mutex_lock(&b->mu);
-	w->st = C_IDLE;
-	chunk_clear(w);
-	pthread_mutex_unlock(&b->mu);
+	rc = 0;
+settle:
+	/* a chunk waiting for its verdict is dropped: if it has one, the table's cursor
+	 * says so, otherwise the replication thread no longer finds it and the next read
+	 * starts where it did */
+	if (prev != NULL)
+		drop_chunk(b, prev);
+	copytext_free(ct);
+	free_strs(key, MAX_KEY);
 	return rc;
 }
 
@@ -721,12 +849,17 @@ stop_workers(struct backfill *b)
 		if (b->w[i].started)
 			pthread_join(b->w[i].th, NULL);
 	for (int i = 0; i < b->nworkers; i++) {
-		chunk_clear(&b->w[i]);
-		free(b->w[i].lines);
-		free(b->w[i].lens);
-		b->w[i].lines = NULL;
-		b->w[i].lens = NULL;
-		b->w[i].cap = 0;
+		for (int k = 0; k < 2; k++) {
+			struct bfchunk *c = &b->w[i].c[k];
+
+			chunk_clear(c);
+			free(c->lines);
+			free(c->lens);
+			c->lines = NULL;
+			c->lens = NULL;
+			c->cap = 0;
+			c->st = C_IDLE;
+		}
 		b->w[i].started = false;
 	}
 	b->nworkers = 0;
@@ -925,7 +1058,7 @@ begin(struct backfill *b, char *const *only, int nonly, json_t *resume, struct c
 	b->started_ms = b->last_progress_ms = now_ms();
 	for (int i = 0; i < nworkers; i++) {
 		b->w[i].b = b;
-		b->w[i].st = C_IDLE;
+		b->w[i].c[0].st = b->w[i].c[1].st = C_IDLE;
 		if (pthread_create(&b->w[i].th, NULL, worker_main, &b->w[i]) != 0) {
 			rc = cdc_errf(err, CDC_ERR_FATAL, "backfill: cannot start a worker thread");
 			goto out;
@@ -1021,13 +1154,37 @@ backfill_active(const struct backfill *b)
 
 /* ---- the replication thread's side ---- */
 
-static struct bfworker *
-find_chunk(struct backfill *b, uint64_t id)
+static bool
+in_flight(const struct bfchunk *c)
+{
+	return c->st == C_READING || c->st == C_POSTED;
+}
+
+static struct bfchunk *
+find_chunk(struct backfill *b, uint64_t id, struct bfworker **w)
 {
 	for (int i = 0; i < b->nworkers; i++)
-		if (b->w[i].id == id && (b->w[i].st == C_READING || b->w[i].st == C_POSTED))
-			return &b->w[i];
+		for (int k = 0; k < 2; k++)
+			if (b->w[i].c[k].id == id && in_flight(&b->w[i].c[k])) {
+				*w = &b->w[i];
+				return &b->w[i].c[k];
+			}
 	return NULL;
+}
+
+/* Chunk c of worker w is read again: so is the chunk w read ahead of it (b->mu held). */
+static void
+reread(struct backfill *b, struct bfworker *w, struct bfchunk *c)
+{
+	struct bfchunk *ahead = &w->c[c == &w->c[0] ? 1 : 0];
+
+	c->st = C_REREAD;
+	if (in_flight(ahead) && ahead->id > c->id) {
+		ahead->st = C_VOID;
+		bfw_chunk_free(ahead->win);
+		ahead->win = NULL;
+	}
+	pthread_cond_broadcast(&b->cv);
 }
 
 static struct bfw_chunk *
@@ -1167,31 +1324,31 @@ progress(struct backfill *b, bool force)
 
 /* The high watermark of worker w's chunk at lsn (b->mu held on entry, released). */
 static int
-high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_err *err)
+high_watermark(struct backfill *b, struct bfworker *w, struct bfchunk *c, cdc_lsn at,
+               struct cdc_err *err)
 {
-	struct bftable *t = &b->bt[w->table];
-	struct bfw_chunk *win = w->win;
-	struct pend p = { .table = w->table };
+	struct bftable *t = &b->bt[c->table];
+	struct bfw_chunk *win = c->win;
+	struct pend p = { .table = c->table };
 	struct state_async aw = { 0 };
 	uint64_t emitted = 0;
 	cdc_lsn dedupe;
-	size_t nlines = w->nlines;
+	size_t nlines = c->nlines;
 	char **lines;
 	size_t *lens;
 	int rc = 0;
 
-	w->win = NULL;
-	if (win == NULL || w->win_reread || w->snap == NULL) {
+	c->win = NULL;
+	if (win == NULL || c->win_reread || c->snap == NULL) {
 		/* its low watermark was not seen, or the window cannot tell */
 		bfw_chunk_free(win);
-		w->st = C_REREAD;
-		pthread_cond_broadcast(&b->cv);
+		reread(b, w, c);
 		pthread_mutex_unlock(&b->mu);
-		log_debug("backfill", "%s: chunk %" PRIu64 " read again", t->t->name, w->id);
+		log_debug("backfill", "%s: chunk %" PRIu64 " read again", t->t->name, c->id);
 		return 0;
 	}
 	/* each row is kept or dropped as it is emitted (bfw_chunk_keeps) */
-	rc = bfw_chunk_set_snapshot(win, w->snap, err);
+	rc = bfw_chunk_set_snapshot(win, c->snap, err);
 	if (rc == 0) {
 		int f = bfw_chunk_finish(win);
 
@@ -1204,18 +1361,17 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 	if (rc == 1) {
 		rc = 0;
 		bfw_chunk_free(win);
-		w->st = C_REREAD;
-		pthread_cond_broadcast(&b->cv);
+		reread(b, w, c);
 		pthread_mutex_unlock(&b->mu);
 		log_debug("backfill", "%s: chunk %" PRIu64 " read again (rows updated by a transaction "
-		          "it did not see)", t->t->name, w->id);
+		          "it did not see)", t->t->name, c->id);
 		return 0;
 	}
 	/* where the next chunk starts */
 	if (rc == 0 && t->nkey > 0 && nlines > 0) {
 		const struct cdc_tuple *tup;
 
-		if ((rc = copytext_parse(t->t->ct, w->lines[nlines - 1], w->lens[nlines - 1], &tup,
+		if ((rc = copytext_parse(t->t->ct, c->lines[nlines - 1], c->lens[nlines - 1], &tup,
 		                         err)) == 0) {
 			for (int k = 0; k < t->nkey && rc == 0; k++) {
 				const struct cdc_value *v = tuple_val(tup, t->key[k]);
@@ -1233,8 +1389,7 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 		/* nothing went out: the error ends the session, the chunk is read again */
 		free_strs(p.cursor, MAX_KEY);
 		bfw_chunk_free(win);
-		w->st = C_REREAD;
-		pthread_cond_broadcast(&b->cv);
+		reread(b, w, c);
 		pthread_mutex_unlock(&b->mu);
 		return rc;
 	}
@@ -1242,11 +1397,11 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 	 * chunk while this one goes out to the sinks and is made durable.  That chunk's high
 	 * watermark is handled only after this one is recorded, so a crash still re-reads
 	 * at most one chunk per worker.  The rows are this thread's from here. */
-	lines = w->lines;
-	lens = w->lens;
-	w->lines = NULL;
-	w->lens = NULL;
-	w->nlines = w->cap = 0;
+	lines = c->lines;
+	lens = c->lens;
+	c->lines = NULL;
+	c->lens = NULL;
+	c->nlines = c->cap = 0;
 	if (t->nkey > 0) {
 		if (p.have_cursor) {
 			for (int k = 0; k < t->nkey; k++) {
@@ -1257,7 +1412,7 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 		}
 		p.done = (int64_t) nlines < b->o.cfg->backfill.chunk_rows;
 	} else {
-		t->page = w->page_to;
+		t->page = c->page_to;
 		p.page = t->page;
 		p.done = t->page >= t->end_page;
 	}
@@ -1267,7 +1422,7 @@ high_watermark(struct backfill *b, struct bfworker *w, cdc_lsn at, struct cdc_er
 	dedupe = t->dur_pending;
 	if (dedupe == 0)
 		t->dur_pending = at - 1;
-	w->st = C_DONE;
+	c->st = C_DONE;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 	b->emitting = true;
@@ -1319,7 +1474,8 @@ backfill_message(struct backfill *b, cdc_lsn lsn, const char *prefix, const uint
 {
 	char buf[300], slot[256], kind;
 	unsigned long long id;
-	struct bfworker *w;
+	struct bfworker *w = NULL;
+	struct bfchunk *c;
 
 	if (b == NULL || !b->active || strcmp(prefix, BACKFILL_WM_PREFIX) != 0 || len >= sizeof(buf))
 		return 0;
@@ -1329,28 +1485,28 @@ backfill_message(struct backfill *b, cdc_lsn lsn, const char *prefix, const uint
 	    strcmp(slot, b->o.cfg->source.slot) != 0)
 		return 0;      /* another agent's watermark */
 	pthread_mutex_lock(&b->mu);
-	if ((w = find_chunk(b, id)) == NULL) {
+	if ((c = find_chunk(b, id, &w)) == NULL) {
 		pthread_mutex_unlock(&b->mu);
 		return 0;      /* an old chunk's, sent again after a reconnect */
 	}
 	if (kind == 'L') {
-		struct bftable *t = &b->bt[w->table];
+		struct bftable *t = &b->bt[c->table];
 
-		bfw_chunk_free(w->win);
-		w->win = new_window(t);
-		w->win_reread = w->win == NULL;
-		for (size_t i = 0; w->win != NULL && i < t->nrecent; i++)
-			if (bfw_chunk_before(w->win, t->recent[i].xid, t->recent[i].kind, t->recent[i].ident,
+		bfw_chunk_free(c->win);
+		c->win = new_window(t);
+		c->win_reread = c->win == NULL;
+		for (size_t i = 0; c->win != NULL && i < t->nrecent; i++)
+			if (bfw_chunk_before(c->win, t->recent[i].xid, t->recent[i].kind, t->recent[i].ident,
 			                     t->recent[i].len) != 0)
-				w->win_reread = true;
+				c->win_reread = true;
 		pthread_mutex_unlock(&b->mu);
 		return 0;
 	}
-	if (kind != 'H' || w->st != C_POSTED) {
+	if (kind != 'H' || c->st != C_POSTED) {
 		pthread_mutex_unlock(&b->mu);
 		return 0;
 	}
-	return high_watermark(b, w, lsn, err);
+	return high_watermark(b, w, c, lsn, err);
 }
 
 static int
@@ -1416,18 +1572,19 @@ backfill_change(struct backfill *b, const struct cdc_change *ch, struct cdc_err 
 			rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		}
 	}
-	for (int i = 0; i < b->nworkers && rc == 0; i++) {
-		struct bfworker *w = &b->w[i];
+	for (int i = 0; i < b->nworkers * 2 && rc == 0; i++) {
+		struct bfchunk *c = &b->w[i / 2].c[i % 2];
 		int r;
 
-		if (w->win == NULL || w->win_reread || b->bt[w->table].t->oid != ch->rel->oid)
+		if (c->win == NULL || c->win_reread || !in_flight(c) ||
+		    b->bt[c->table].t->oid != ch->rel->oid)
 			continue;
-		if ((r = bfw_chunk_change(w->win, ch, err)) < 0) {
+		if ((r = bfw_chunk_change(c->win, ch, err)) < 0) {
 			rc = r;
 			break;
 		}
 		if (r > 0)
-			w->win_reread = true;
+			c->win_reread = true;
 	}
 	pthread_mutex_unlock(&b->mu);
 	return rc;
@@ -1439,10 +1596,11 @@ backfill_disconnected(struct backfill *b)
 	if (b == NULL)
 		return;
 	pthread_mutex_lock(&b->mu);
-	for (int i = 0; i < b->nworkers; i++) {
-		bfw_chunk_free(b->w[i].win);
-		b->w[i].win = NULL;
-	}
+	for (int i = 0; i < b->nworkers; i++)
+		for (int k = 0; k < 2; k++) {
+			bfw_chunk_free(b->w[i].c[k].win);
+			b->w[i].c[k].win = NULL;
+		}
 	pthread_mutex_unlock(&b->mu);
 }
 
