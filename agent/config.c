@@ -139,6 +139,7 @@ static const struct keydesc keys[] = {
 	{ S_KAFKA, "format", K_ENUM, F(kafka.format), e_kfmt, "json or protobuf" },
 	{ S_KAFKA, "tombstones", K_BOOL, F(kafka.tombstones), NULL, NULL },
 	{ S_KAFKA, "messages", K_BOOL, F(kafka.messages), NULL, NULL },
+	{ S_KAFKA, "transaction_topic", K_BOOL, F(kafka.transaction_topic), NULL, NULL },
 
 	{ S_PARQUET, "enabled", K_BOOL, F(parquet.enabled), NULL, NULL },
 	{ S_PARQUET, "directory", K_STR, F(parquet.directory), NULL, NULL },

@@ -101,6 +101,8 @@ enum cdc_snap_flag {
 struct cdc_txn {
 	bool snapshot;             /* a snapshot pseudo-transaction (see above) */
 	uint32_t xid;
+	cdc_lsn begin_lsn;         /* where the server sent its Begin (0: replayed from a spill,
+	                            * which has none) */
 	cdc_lsn commit_lsn;        /* LSN of the commit record (Begin's final_lsn) */
 	cdc_lsn end_lsn;           /* end of the commit record: what gets acknowledged.  Known
 	                            * only at commit for protocol-1 transactions (0 while their

@@ -165,6 +165,7 @@ handle(struct dec *d, cdc_lsn lsn, const struct pgo_msg *m, bool replay, struct 
 			                "transaction %u", CDC_LSN_ARGS(lsn), d->txn.xid);
 		d->in_txn = true;
 		d->txn.xid = m->xid;
+		d->txn.begin_lsn = lsn;
 		d->txn.commit_lsn = m->u.begin.final_lsn;
 		d->txn.end_lsn = 0;
 		d->txn.commit_ts_us = pgo_ts_to_unix_us(m->u.begin.commit_ts);
@@ -311,6 +312,7 @@ dec_replay_begin(struct dec *d, uint32_t xid, cdc_lsn commit_lsn, cdc_lsn end_ls
 		                "transaction %u", xid, d->txn.xid);
 	d->in_txn = true;
 	d->txn.xid = xid;
+	d->txn.begin_lsn = 0;
 	d->txn.commit_lsn = commit_lsn;
 	d->txn.end_lsn = end_lsn;
 	d->txn.commit_ts_us = pgo_ts_to_unix_us(commit_ts_pg);

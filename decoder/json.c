@@ -1317,7 +1317,19 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	put_i64(b, floor_div(now_ns, 1000));
 	JBUF_LIT(b, ",\"ts_ns\":");
 	put_i64(b, now_ns);
-	JBUF_LIT(b, ",\"transaction\":null");
+	if (o->tx_order > 0 && ch->txn != NULL) {
+		JBUF_LIT(b, ",\"transaction\":{\"id\":\"");
+		put_u64(b, ch->txn->xid);
+		jbuf_putc(b, ':');
+		put_u64(b, ch->lsn);
+		JBUF_LIT(b, "\",\"total_order\":");
+		put_u64(b, o->tx_order);
+		JBUF_LIT(b, ",\"data_collection_order\":");
+		put_u64(b, o->tx_collection_order);
+		jbuf_putc(b, '}');
+	} else {
+		JBUF_LIT(b, ",\"transaction\":null");
+	}
 	if (ch->op == CDC_OP_MESSAGE) {
 		JBUF_LIT(b, ",\"message\":{\"prefix\":");
 		put_cstr(b, ch->msg->prefix);
@@ -1406,5 +1418,59 @@ json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *ty
 out:
 	if (rc != 0)
 		b->len = start;
+	return rc;
+}
+
+static void
+put_tx_id(struct jbuf *b, uint32_t xid, cdc_lsn lsn)
+{
+	jbuf_putc(b, '"');
+	put_u64(b, xid);
+	jbuf_putc(b, ':');
+	put_u64(b, lsn);
+	jbuf_putc(b, '"');
+}
+
+int
+json_tx_event(struct jbuf *key, struct jbuf *val, uint32_t xid, cdc_lsn lsn, int64_t ts_us,
+              const struct json_tx_count *counts, size_t ncounts, uint64_t total,
+              struct cdc_err *err)
+{
+	size_t kstart = key->len, vstart = val->len;
+	int rc;
+
+	JBUF_LIT(key, "{\"id\":");
+	put_tx_id(key, xid, lsn);
+	jbuf_putc(key, '}');
+	JBUF_LIT(val, "{\"status\":");
+	if (counts == NULL)
+		JBUF_LIT(val, "\"BEGIN\"");
+	else
+		JBUF_LIT(val, "\"END\"");
+	JBUF_LIT(val, ",\"id\":");
+	put_tx_id(val, xid, lsn);
+	JBUF_LIT(val, ",\"ts_ms\":");
+	put_i64(val, floor_div(ts_us, 1000));
+	if (counts == NULL) {
+		JBUF_LIT(val, ",\"event_count\":null,\"data_collections\":null}");
+	} else {
+		JBUF_LIT(val, ",\"event_count\":");
+		put_u64(val, total);
+		JBUF_LIT(val, ",\"data_collections\":[");
+		for (size_t i = 0; i < ncounts; i++) {
+			if (i > 0)
+				jbuf_putc(val, ',');
+			JBUF_LIT(val, "{\"data_collection\":");
+			put_cstr(val, counts[i].collection);
+			JBUF_LIT(val, ",\"event_count\":");
+			put_u64(val, counts[i].n);
+			jbuf_putc(val, '}');
+		}
+		JBUF_LIT(val, "]}");
+	}
+	if ((rc = check_oom(key, kstart, err)) != 0)
+		return rc;
+	if ((rc = check_oom(val, vstart, err)) != 0)
+		key->len = kstart;
 	return rc;
 }

@@ -78,6 +78,10 @@ struct json_opts {
 	size_t src_head_len;
 	char src_db[200];            /* ","db":"..","sequence": (after the snapshot flag) */
 	size_t src_db_len;
+	/* [sink.kafka] transaction_topic: this record's place in its transaction, set by
+	 * the sink before each record; tx_order 0 renders "transaction":null */
+	uint64_t tx_order;           /* total_order: 1 for the transaction's first record */
+	uint64_t tx_collection_order;/* data_collection_order: the same within the table */
 };
 
 /* Escape the constant parts of the "source" block once (call after setting name,
@@ -100,6 +104,20 @@ int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoi
  * ts_ms, ts_us and ts_ns). */
 int json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
                   const struct json_opts *o, int64_t now_ns, struct cdc_err *err);
+
+/* One table's records in a transaction, for its END record. */
+struct json_tx_count {
+	const char *collection;      /* "<schema>.<table>" */
+	uint64_t n;
+};
+
+/* The transaction metadata record (Debezium's, [sink.kafka] transaction_topic) of
+ * transaction xid: key {"id"} into key, value into val.  BEGIN when counts is NULL,
+ * else END with the total and the per-table counts.  The id is "<xid>:<lsn>" as
+ * Debezium's PostgreSQL connector makes it (lsn: where the BEGIN or COMMIT is). */
+int json_tx_event(struct jbuf *key, struct jbuf *val, uint32_t xid, cdc_lsn lsn, int64_t ts_us,
+                  const struct json_tx_count *counts, size_t ncounts, uint64_t total,
+                  struct cdc_err *err);
 
 /* Append the record key: {"col":value,...} of the key columns (cdc_column.pk).
  * Returns 1 (and appends nothing) when the relation has no key: the key is null. */

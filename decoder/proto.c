@@ -12,6 +12,7 @@
  * string derived from PostgreSQL's text (date/time types, interval, uuid) and
  * arrays reuse json.c's mapping, so both formats agree by construction.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ struct proto_enc {
 	Pgcdc__V1__Row before, after;
 	Pgcdc__V1__Source source;
 	Pgcdc__V1__Message message;
+	Pgcdc__V1__TransactionBlock txb;
+	char txid[48];             /* transaction_block.id */
 	Column *cols;              /* before columns first, then after columns */
 	Column **ptrs;             /* ptrs[i] = &cols[i] */
 	struct slot *slots;        /* slots[i] for cols[i] */
@@ -564,6 +567,14 @@ proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_
 		e->message.content.len = ch->msg->len;
 		m->message = &e->message;
 	}
+	if (o->tx_order > 0 && ch->txn != NULL) {
+		pgcdc__v1__transaction_block__init(&e->txb);
+		snprintf(e->txid, sizeof(e->txid), "%" PRIu32 ":%" PRIu64, ch->txn->xid, ch->lsn);
+		e->txb.id = e->txid;
+		e->txb.total_order = (int64_t) o->tx_order;
+		e->txb.data_collection_order = (int64_t) o->tx_collection_order;
+		m->transaction_block = &e->txb;
+	}
 	put_source(e, ch, o);
 	m->source = &e->source;
 	if (e->arena.oom)
@@ -585,4 +596,60 @@ proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct cdc_
 	*outlen = size > 0 ? pgcdc__v1__change__pack(m, e->out) : 0;
 	*out = e->out;
 	return 0;
+}
+
+int
+proto_tx_event(struct proto_enc *e, uint32_t xid, cdc_lsn lsn, int64_t ts_us,
+               const struct json_tx_count *counts, size_t ncounts, uint64_t total,
+               const uint8_t **out, size_t *outlen, struct cdc_err *err)
+{
+	Pgcdc__V1__TransactionEvent m;
+	Pgcdc__V1__DataCollection *dc = NULL, **dcp = NULL;
+	char id[48];
+	size_t size;
+	int rc = 0;
+
+	pgcdc__v1__transaction_event__init(&m);
+	snprintf(id, sizeof(id), "%" PRIu32 ":%" PRIu64, xid, lsn);
+	m.status = counts == NULL ? "BEGIN" : "END";
+	m.id = id;
+	m.ts_ms = ts_us / 1000 - (ts_us % 1000 < 0);
+	if (counts != NULL && ncounts > 0) {
+		dc = calloc(ncounts, sizeof(*dc));
+		dcp = calloc(ncounts, sizeof(*dcp));
+		if (dc == NULL || dcp == NULL) {
+			rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory encoding a protobuf record");
+			goto out;
+		}
+		for (size_t i = 0; i < ncounts; i++) {
+			pgcdc__v1__data_collection__init(&dc[i]);
+			dc[i].data_collection = (char *) counts[i].collection;
+			dc[i].event_count = (int64_t) counts[i].n;
+			dcp[i] = &dc[i];
+		}
+		m.n_data_collections = ncounts;
+		m.data_collections = dcp;
+	}
+	if (counts != NULL)
+		m.event_count = (int64_t) total;
+	size = pgcdc__v1__transaction_event__get_packed_size(&m);
+	if (size > e->outcap) {
+		size_t cap = e->outcap < 256 ? 256 : e->outcap;
+		uint8_t *p;
+
+		while (cap < size)
+			cap *= 2;
+		if ((p = realloc(e->out, cap)) == NULL) {
+			rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory encoding a protobuf record");
+			goto out;
+		}
+		e->out = p;
+		e->outcap = cap;
+	}
+	*outlen = size > 0 ? pgcdc__v1__transaction_event__pack(&m, e->out) : 0;
+	*out = e->out;
+out:
+	free(dc);
+	free(dcp);
+	return rc;
 }

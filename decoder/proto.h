@@ -41,4 +41,10 @@ int proto_encode(struct proto_enc *e, const struct cdc_change *ch, const struct 
                  const struct json_opts *o, int64_t now_ns, const uint8_t **out, size_t *outlen,
                  struct cdc_err *err);
 
+/* The transaction metadata record (see json_tx_event) as a serialized
+ * pgcdc.v1.TransactionEvent; *out borrowed until the next call on e. */
+int proto_tx_event(struct proto_enc *e, uint32_t xid, cdc_lsn lsn, int64_t ts_us,
+                   const struct json_tx_count *counts, size_t ncounts, uint64_t total,
+                   const uint8_t **out, size_t *outlen, struct cdc_err *err);
+
 #endif

@@ -102,6 +102,18 @@ struct kafka_sink {
 	bool tombstones;
 	bool messages;             /* op "m" records to <prefix>.message */
 	rd_kafka_topic_t *msg_rkt; /* that topic, once a message came */
+	/* transaction_topic: Debezium's transaction metadata for the open transaction */
+	bool txmeta;
+	rd_kafka_topic_t *tx_rkt;  /* <prefix>.transaction, once needed */
+	bool tx_begun;             /* its BEGIN record is produced */
+	uint64_t tx_total;         /* its records so far */
+	struct txcount {
+		uint32_t oid;
+		char *collection;      /* "<schema>.<table>" */
+		uint64_t n;
+	} *txc;
+	size_t ntxc, txccap;
+	struct jbuf txkey;
 	struct proto_enc *penc;    /* format = protobuf, else NULL */
 	struct jbuf key, val, name;
 	struct jbuf hdr;                /* a record-key change's header value */
@@ -552,24 +564,25 @@ topic_name(struct kafka_sink *s, const char *schema, const char *table)
 	return replaced;
 }
 
-/* <topic_prefix>.message, for logical decoding messages (one topic, as Debezium's). */
+/* <topic_prefix><suffix>, one topic as Debezium's: ".message" for logical decoding
+ * messages, ".transaction" for transaction metadata.  Cached in *rkt. */
 static rd_kafka_topic_t *
-message_topic(struct kafka_sink *s, struct cdc_err *err)
+own_topic(struct kafka_sink *s, rd_kafka_topic_t **rkt, const char *suffix, struct cdc_err *err)
 {
-	if (s->msg_rkt != NULL)
-		return s->msg_rkt;
+	if (*rkt != NULL)
+		return *rkt;
 	jbuf_reset(&s->name);
 	jbuf_puts(&s->name, s->prefix);
-	jbuf_puts(&s->name, ".message");
+	jbuf_puts(&s->name, suffix);
 	jbuf_putc(&s->name, '\0');
 	if (s->name.oom) {
 		cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
 		return NULL;
 	}
-	if ((s->msg_rkt = rd_kafka_topic_new(s->rk, s->name.data, NULL)) == NULL)
+	if ((*rkt = rd_kafka_topic_new(s->rk, s->name.data, NULL)) == NULL)
 		cdc_errf(err, CDC_ERR_FATAL, "kafka: cannot create a handle for topic \"%s\": %s",
 		         s->name.data, rd_kafka_err2str(rd_kafka_last_error()));
-	return s->msg_rkt;
+	return *rkt;
 }
 
 static int
@@ -662,6 +675,101 @@ topic_for(struct kafka_sink *s, const struct cdc_rel *rel, struct cdc_err *err)
 	return t->rkt;
 }
 
+/* ------------------------------------------------------------ transaction metadata */
+
+static int produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch,
+                   const void *key, size_t keylen, const void *val, size_t vallen,
+                   const char *hname, const struct jbuf *hval, struct cdc_err *err);
+
+static void
+tx_reset(struct kafka_sink *s)
+{
+	for (size_t i = 0; i < s->ntxc; i++)
+		free(s->txc[i].collection);
+	s->ntxc = 0;
+	s->tx_begun = false;
+	s->tx_total = 0;
+}
+
+/* Whether ch gets transaction metadata: the changes of a transaction the server
+ * decoded; not snapshot or backfill rows, nor messages (Debezium counts no message). */
+static bool
+tx_has_meta(const struct kafka_sink *s, const struct cdc_change *ch)
+{
+	return s->txmeta && ch->rel != NULL && ch->op != CDC_OP_READ && ch->op != CDC_OP_MESSAGE &&
+	       ch->txn != NULL && !ch->txn->snapshot && ch->txn->xid != 0;
+}
+
+/* The count entry of ch's table in the open transaction, added if new; NULL: OOM. */
+static struct txcount *
+tx_count(struct kafka_sink *s, const struct cdc_rel *rel)
+{
+	struct txcount *c;
+
+	for (size_t i = s->ntxc; i-- > 0;)
+		if (s->txc[i].oid == rel->oid)
+			return &s->txc[i];
+	if (s->ntxc == s->txccap) {
+		size_t cap = s->txccap ? s->txccap * 2 : 8;
+		struct txcount *n = realloc(s->txc, cap * sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		s->txc = n;
+		s->txccap = cap;
+	}
+	c = &s->txc[s->ntxc];
+	if (asprintf(&c->collection, "%s.%s", rel->schema ? rel->schema : "",
+	             rel->name ? rel->name : "") < 0)
+		return NULL;
+	c->oid = rel->oid;
+	c->n = 0;
+	s->ntxc++;
+	return c;
+}
+
+/* Produce the BEGIN (counts NULL) or END record of the open transaction. */
+static int
+tx_produce(struct kafka_sink *s, const struct cdc_txn *txn, bool end, const struct cdc_change *ch,
+           struct cdc_err *err)
+{
+	struct json_tx_count counts[64], *cv = counts;
+	rd_kafka_topic_t *rkt;
+	cdc_lsn lsn = end ? txn->end_lsn : (txn->begin_lsn ? txn->begin_lsn : ch->lsn);
+	const uint8_t *pval = NULL;
+	const void *val = NULL;
+	size_t vallen = 0;
+	int rc;
+
+	if ((rkt = own_topic(s, &s->tx_rkt, ".transaction", err)) == NULL)
+		return err->code;
+	if (end && s->ntxc > 64 && (cv = malloc(s->ntxc * sizeof(*cv))) == NULL)
+		return cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
+	for (size_t i = 0; end && i < s->ntxc; i++) {
+		cv[i].collection = s->txc[i].collection;
+		cv[i].n = s->txc[i].n;
+	}
+	jbuf_reset(&s->txkey);
+	jbuf_reset(&s->val);
+	/* the key is JSON in both formats, as a row's */
+	rc = json_tx_event(&s->txkey, &s->val, txn->xid, lsn, txn->commit_ts_us, end ? cv : NULL,
+	                   s->ntxc, s->tx_total, err);
+	if (rc == 0 && s->penc != NULL)
+		rc = proto_tx_event(s->penc, txn->xid, lsn, txn->commit_ts_us, end ? cv : NULL, s->ntxc,
+		                    s->tx_total, &pval, &vallen, err);
+	if (rc == 0 && s->penc != NULL) {
+		val = pval;
+	} else if (rc == 0) {
+		val = s->val.data;
+		vallen = s->val.len;
+	}
+	if (cv != counts)
+		free(cv);
+	if (rc != 0)
+		return rc;
+	return produce(s, rkt, ch, s->txkey.data, s->txkey.len, val, vallen, NULL, NULL, err);
+}
+
 /* ------------------------------------------------------------ the sink */
 
 static void
@@ -698,6 +806,8 @@ kafka_close(struct sink *base)
 				rd_kafka_topic_destroy(s->topics[i].rkt);
 		if (s->msg_rkt != NULL)
 			rd_kafka_topic_destroy(s->msg_rkt);
+		if (s->tx_rkt != NULL)
+			rd_kafka_topic_destroy(s->tx_rkt);
 		rd_kafka_destroy(s->rk);
 	}
 	for (size_t i = 0; i < s->topics_cap; i++) {
@@ -705,6 +815,9 @@ kafka_close(struct sink *base)
 		free(s->topics[i].table);
 	}
 	free(s->topics);
+	tx_reset(s);
+	free(s->txc);
+	jbuf_free(&s->txkey);
 	free_txns(s->head);
 	free_txns(s->freelist);
 	proto_enc_free(s->penc);
@@ -732,11 +845,13 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 	s->types = env->types;
 	s->tombstones = cfg->tombstones;
 	s->messages = cfg->messages;
+	s->txmeta = cfg->transaction_topic;
 	s->prefix = strdup(cfg->topic_prefix);
 	sink_json_opts(env, &s->jopts);
 	jbuf_init(&s->key);
 	jbuf_init(&s->val);
 	jbuf_init(&s->name);
+	jbuf_init(&s->txkey);
 	s->ctx.sink = s;
 	if (s->prefix == NULL) {
 		cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
@@ -793,6 +908,7 @@ kafka_begin(struct sink *base, const struct cdc_txn *txn, struct cdc_err *err)
 	s->tail = t;
 	s->cur = t;
 	s->tomb_ch = NULL;
+	tx_reset(s);
 	return 0;
 }
 
@@ -855,21 +971,23 @@ produce(struct kafka_sink *s, rd_kafka_topic_t *rkt, const struct cdc_change *ch
 		                s->lasterr);
 	}
 	s->failed = true;
-	/* what the record is of: a table, or a message (no relation) */
-	if (ch->rel != NULL)
+	/* what the record is of: a table, a message (no relation), a transaction (no change) */
+	if (ch == NULL)
+		snprintf(what, sizeof(what), "transaction at " CDC_LSN_FMT, CDC_LSN_ARGS(t->commit_lsn));
+	else if (ch->rel != NULL)
 		snprintf(what, sizeof(what), "table %.100s.%.100s", ch->rel->schema, ch->rel->name);
 	else
 		snprintf(what, sizeof(what), "message \"%.100s\"", ch->msg ? ch->msg->prefix : "?");
 	if (e == RD_KAFKA_RESP_ERR__FATAL) {
 		e = rd_kafka_fatal_error(s->rk, fatal, sizeof(fatal));
 		bfmt(s->failmsg, sizeof(s->failmsg), "kafka: cannot produce the record of %s at LSN "
-		         CDC_LSN_FMT ": fatal producer error %s: %s", what, CDC_LSN_ARGS(ch->lsn),
+		         CDC_LSN_FMT ": fatal producer error %s: %s", what, CDC_LSN_ARGS(ch ? ch->lsn : t->end_lsn),
 		         rd_kafka_err2name(e), fatal);
 	} else {
 		bfmt(s->failmsg, sizeof(s->failmsg), "kafka: cannot produce the %s of %s "
 		         "at LSN " CDC_LSN_FMT " to topic \"%s\" (%zu bytes): %s: %s%s",
 		         val == NULL ? "tombstone" : "record", what,
-		         CDC_LSN_ARGS(ch->lsn), rd_kafka_topic_name(rkt), vallen + keylen,
+		         CDC_LSN_ARGS(ch ? ch->lsn : t->end_lsn), rd_kafka_topic_name(rkt), vallen + keylen,
 		         rd_kafka_err2name(e), rd_kafka_err2str(e), error_hint(e));
 	}
 	return cdc_errf(err, CDC_ERR_FATAL, "%s", s->failmsg);
@@ -882,6 +1000,7 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	rd_kafka_topic_t *rkt;
 	const void *key = NULL, *val;
 	const char *hname = NULL;
+	struct txcount *tc = NULL;
 	size_t keylen = 0, vallen;
 	int rc;
 
@@ -893,13 +1012,28 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	if (ch->op == CDC_OP_MESSAGE) {
 		if (!s->messages)
 			return 0;
-		if ((rkt = message_topic(s, err)) == NULL)
+		if ((rkt = own_topic(s, &s->msg_rkt, ".message", err)) == NULL)
 			return err->code;
 	} else if (ch->rel == NULL) {
 		return cdc_errf(err, CDC_ERR_PROTO, "change at " CDC_LSN_FMT " has no relation",
 		                CDC_LSN_ARGS(ch->lsn));
 	} else if ((rkt = topic_for(s, ch->rel, err)) == NULL) {
 		return err->code;
+	}
+
+	/* transaction_topic: BEGIN before the transaction's first record, and the record's
+	 * place in it (counted once the record is produced) */
+	s->jopts.tx_order = 0;
+	if (tx_has_meta(s, ch)) {
+		if (!s->tx_begun) {
+			if ((rc = tx_produce(s, ch->txn, false, ch, err)) != 0)
+				return rc;
+			s->tx_begun = true;
+		}
+		if ((tc = tx_count(s, ch->rel)) == NULL)
+			return cdc_errf(err, CDC_ERR_NOMEM, "kafka sink: out of memory");
+		s->jopts.tx_order = s->tx_total + 1;
+		s->jopts.tx_collection_order = tc->n + 1;
 	}
 
 	jbuf_reset(&s->key);
@@ -947,6 +1081,10 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 		}
 		if ((rc = produce(s, rkt, ch, key, keylen, val, vallen, hname, &s->hdr, err)) != 0)
 			return rc;
+		if (tc != NULL) {
+			tc->n++;
+			s->tx_total++;
+		}
 	}
 	/* a delete is followed by a tombstone (same key, null value) for log compaction;
 	 * a record without a key has nothing to compact */
@@ -974,6 +1112,14 @@ kafka_commit(struct sink *base, const struct cdc_txn *txn, struct cdc_err *err)
 	if (s->cur == NULL)
 		return cdc_errf(err, CDC_ERR_PROTO, "kafka sink: commit at " CDC_LSN_FMT " without a "
 		                "transaction", CDC_LSN_ARGS(txn->end_lsn));
+	/* its END record, with the counts; a commit retried after a full queue does not
+	 * produce it twice */
+	if (s->tx_begun) {
+		if ((rc = tx_produce(s, txn, true, NULL, err)) != 0)
+			return rc;
+		s->tx_begun = false;
+	}
+	tx_reset(s);
 	s->cur->committed = true;
 	s->cur->commit_lsn = txn->commit_lsn;
 	s->cur->end_lsn = txn->end_lsn;
@@ -995,6 +1141,7 @@ kafka_abort(struct sink *base)
 		s->cur->aborted = true;
 	s->cur = NULL;
 	s->tomb_ch = NULL;
+	tx_reset(s);
 	advance(s);
 }
 

@@ -34,6 +34,7 @@ struct sink_kafka_cfg {
 	enum cfg_kafka_format format;
 	bool tombstones;
 	bool messages;                     /* op "m" records to <topic_prefix>.message */
+	bool transaction_topic;            /* BEGIN/END records to <topic_prefix>.transaction */
 	int nprops;
 	struct cfg_kv *props;              /* kafka.<property> passthrough, in file order */
 };

@@ -12,9 +12,15 @@
  * where the envelope maps typed values back the way the JSON format writes them:
  * int64 → number, double → number (NaN/±Infinity as strings), bytes → base64,
  * array_json → the embedded JSON, unchanged_toast → "__debezium_unavailable_value",
- * tx_id 0 → null.  A value that is not a valid Change is an error (exit 1).
+ * tx_id 0 → null, transaction_block → "transaction".  A value that is not a valid
+ * Change is an error (exit 1).
+ *
+ * With --transaction the values are pgcdc.v1.TransactionEvent records (the
+ * transaction topic), printed as the JSON format writes them (a BEGIN's 0 and empty
+ * list as null).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +204,18 @@ put_change(struct jbuf *b, const uint8_t *p, size_t n)
 	snprintf(tmp, sizeof(tmp), "\",\"ts_ms\":%lld,\"ts_us\":%lld,", (long long) m->ts_ms,
 	         (long long) m->ts_us);
 	jbuf_puts(b, tmp);
-	snprintf(tmp, sizeof(tmp), "\"ts_ns\":%lld,\"transaction\":null", (long long) m->ts_ns);
+	snprintf(tmp, sizeof(tmp), "\"ts_ns\":%lld,\"transaction\":", (long long) m->ts_ns);
 	jbuf_puts(b, tmp);
+	if (m->transaction_block != NULL) {
+		jbuf_puts(b, "{\"id\":");
+		put_str(b, m->transaction_block->id);
+		snprintf(tmp, sizeof(tmp), ",\"total_order\":%lld,\"data_collection_order\":%lld}",
+		         (long long) m->transaction_block->total_order,
+		         (long long) m->transaction_block->data_collection_order);
+		jbuf_puts(b, tmp);
+	} else {
+		jbuf_puts(b, "null");
+	}
 	if (m->message != NULL) {
 		jbuf_puts(b, ",\"message\":{\"prefix\":");
 		put_str(b, m->message->prefix);
@@ -212,6 +228,43 @@ put_change(struct jbuf *b, const uint8_t *p, size_t n)
 out:
 	pgcdc__v1__change__free_unpacked(m, NULL);
 	return rc;
+}
+
+/* A pgcdc.v1.TransactionEvent as the JSON format's transaction record. */
+static int
+put_tx_event(struct jbuf *b, const uint8_t *p, size_t n)
+{
+	Pgcdc__V1__TransactionEvent *m = pgcdc__v1__transaction_event__unpack(NULL, n, p);
+	bool begin;
+	char tmp[64];
+
+	if (m == NULL) {
+		fprintf(stderr, "kafka-protodump: a %zu-byte value is not a pgcdc.v1.TransactionEvent\n", n);
+		return -1;
+	}
+	begin = strcmp(m->status, "BEGIN") == 0;
+	jbuf_puts(b, "{\"status\":");
+	put_str(b, m->status);
+	jbuf_puts(b, ",\"id\":");
+	put_str(b, m->id);
+	snprintf(tmp, sizeof(tmp), ",\"ts_ms\":%lld,\"event_count\":", (long long) m->ts_ms);
+	jbuf_puts(b, tmp);
+	if (begin) {
+		jbuf_puts(b, "null,\"data_collections\":null}");
+	} else {
+		snprintf(tmp, sizeof(tmp), "%lld,\"data_collections\":[", (long long) m->event_count);
+		jbuf_puts(b, tmp);
+		for (size_t i = 0; i < m->n_data_collections; i++) {
+			jbuf_puts(b, i ? ",{\"data_collection\":" : "{\"data_collection\":");
+			put_str(b, m->data_collections[i]->data_collection);
+			snprintf(tmp, sizeof(tmp), ",\"event_count\":%lld}",
+			         (long long) m->data_collections[i]->event_count);
+			jbuf_puts(b, tmp);
+		}
+		jbuf_puts(b, "]}");
+	}
+	pgcdc__v1__transaction_event__free_unpacked(m, NULL);
+	return 0;
 }
 
 /* Read exactly n bytes (n < 0: none) into a fresh buffer. */
@@ -229,8 +282,9 @@ read_bytes(long n, uint8_t **out)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	bool tx = argc > 1 && strcmp(argv[1], "--transaction") == 0;
 	struct jbuf b;
 	long part, klen, vlen;
 	long long off;
@@ -258,7 +312,8 @@ main(void)
 		jbuf_puts(&b, ",\"value\":");
 		if (vlen < 0)
 			jbuf_puts(&b, "null");
-		else if (put_change(&b, val ? val : (const uint8_t *) "", (size_t) vlen) != 0)
+		else if ((tx ? put_tx_event : put_change)(&b, val ? val : (const uint8_t *) "",
+		                                          (size_t) vlen) != 0)
 			rc = 1;
 		jbuf_puts(&b, "}\n");
 		free(key);

@@ -159,6 +159,7 @@ assert_defaults_except_sinks(const struct cfg *c)
 	assert_int_equal(c->kafka.format, CFG_KAFKA_JSON);
 	assert_true(c->kafka.tombstones);
 	assert_true(c->kafka.messages);
+	assert_false(c->kafka.transaction_topic);
 	assert_int_equal(c->kafka.nprops, 0);
 	assert_string_equal(c->parquet.directory, "/var/lib/pgcdc/parquet");
 	assert_int_equal(c->parquet.compression, CFG_COMP_ZSTD);
@@ -195,7 +196,7 @@ test_example_file(void **state)
 		"receive_timeout", "failover", "on_gap", "snapshot_method", "chunk_rows", "max_rate",
 		"max_inflight", "level", "format", "exclude_columns", "mask_columns",
 		"include_tables", "numeric", "unchanged_toast", "brokers", "topic_prefix",
-		"tombstones", "messages", "kafka.<property>", "directory", "compression", "rotate_rows",
+		"tombstones", "messages", "transaction_topic", "kafka.<property>", "directory", "compression", "rotate_rows",
 		"rotate_bytes", "rotate_interval", "row_group_rows", "interval",
 		"lag_bytes_warning", "lag_bytes_critical", "lag_seconds_warning",
 		"lag_seconds_critical", "retained_wal_warning", "retained_wal_critical",

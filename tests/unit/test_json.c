@@ -949,7 +949,8 @@ encode(const struct cdc_change *ch, const struct json_opts *o)
 	assert_int_equal(json_integer_value(json_object_get(j, "ts_ms")), INT64_C(1795341600150));
 	assert_int_equal(json_integer_value(json_object_get(j, "ts_us")), INT64_C(1795341600150123));
 	assert_int_equal(json_integer_value(json_object_get(j, "ts_ns")), NOW_NS);
-	assert_true(json_is_null(json_object_get(j, "transaction")));
+	if (o->tx_order == 0)
+		assert_true(json_is_null(json_object_get(j, "transaction")));
 	return j;
 }
 
@@ -1087,6 +1088,50 @@ test_envelope_exact(void **state)
 	jbuf_putc(&b, '\0');
 	assert_string_equal(b.data, want);
 	jbuf_free(&b);
+}
+
+/* transaction_topic: the record's "transaction" block, and the BEGIN/END records */
+static void
+test_envelope_transaction(void **state)
+{
+	static const struct json_tx_count counts[] = { { "public.orders", 2 }, { "s.\"q\"", 1 } };
+	struct cdc_change ch = { .op = 'c', .lsn = 24023184, .txn = &txn, .rel = &orders,
+	                         .new_tuple = &new_tup };
+	struct json_opts o = default_opts;
+	struct jbuf k = { 0 }, v = { 0 };
+	struct cdc_err err;
+	json_t *j;
+
+	(void) state;
+	o.tx_order = 3;
+	o.tx_collection_order = 2;
+	j = encode(&ch, &o);
+	assert_field(j, "transaction",
+	             "{\"id\":\"748:24023184\",\"total_order\":3,\"data_collection_order\":2}");
+	json_decref(j);
+	o.tx_order = 0;
+	j = encode(&ch, &o);
+	assert_field(j, "transaction", "null");
+	json_decref(j);
+
+	cdc_err_clear(&err);
+	assert_int_equal(json_tx_event(&k, &v, 748, 24023000, INT64_C(1795341600123456), NULL, 0, 0,
+	                               &err), 0);
+	jbuf_putc(&k, '\0');
+	jbuf_putc(&v, '\0');
+	assert_string_equal(k.data, "{\"id\":\"748:24023000\"}");
+	assert_string_equal(v.data, "{\"status\":\"BEGIN\",\"id\":\"748:24023000\",\"ts_ms\":1795341600123,"
+	                    "\"event_count\":null,\"data_collections\":null}");
+	jbuf_reset(&k);
+	jbuf_reset(&v);
+	assert_int_equal(json_tx_event(&k, &v, 748, 24023300, INT64_C(1795341600123456), counts, 2, 3,
+	                               &err), 0);
+	jbuf_putc(&v, '\0');
+	assert_string_equal(v.data, "{\"status\":\"END\",\"id\":\"748:24023300\",\"ts_ms\":1795341600123,"
+	                    "\"event_count\":3,\"data_collections\":[{\"data_collection\":\"public.orders\","
+	                    "\"event_count\":2},{\"data_collection\":\"s.\\\"q\\\"\",\"event_count\":1}]}");
+	jbuf_free(&k);
+	jbuf_free(&v);
 }
 
 static void
@@ -1686,6 +1731,7 @@ main(void)
 		cmocka_unit_test(test_envelope_exact),
 		cmocka_unit_test(test_envelope_message),
 		cmocka_unit_test(test_envelope_create_read),
+		cmocka_unit_test(test_envelope_transaction),
 		cmocka_unit_test(test_envelope_source_edges),
 		cmocka_unit_test(test_envelope_prepared_opts),
 		cmocka_unit_test(test_envelope_update),
