@@ -84,6 +84,11 @@ _Static_assert(sizeof(enum cfg_compression) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_failover) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_on_gap) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_snapshot_method) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_profile) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_decimal_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_time_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_interval_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_binary_mode) == sizeof(int), "enum size");
 
 static const char *const e_pub[] = { "off", "all", "tables", NULL };
 static const char *const e_snap[] = { "initial", "never", "always", NULL };
@@ -91,6 +96,11 @@ static const char *const e_level[] = { "debug", "info", "warning", "error", NULL
 static const char *const e_logfmt[] = { "text", "json", NULL };
 static const char *const e_numeric[] = { "string", "number", NULL };
 static const char *const e_toast[] = { "placeholder", "omit", NULL };
+static const char *const e_profile[] = { "pgcdc", "debezium", NULL };
+static const char *const e_decimal[] = { "precise", "string", "double", NULL };
+static const char *const e_timeprec[] = { "adaptive", "adaptive_time_microseconds", "connect", NULL };
+static const char *const e_interval[] = { "numeric", "string", NULL };
+static const char *const e_binary[] = { "bytes", "base64", "base64-url-safe", "hex", NULL };
 static const char *const e_kfmt[] = { "json", "protobuf", NULL };
 static const char *const e_comp[] = { "zstd", "snappy", "none", NULL };
 /* the index is the protocol number; 0 = auto (the highest the server has) */
@@ -132,6 +142,15 @@ static const struct keydesc keys[] = {
 	  "string or number" },
 	{ S_FORMAT, "unchanged_toast", K_ENUMBOOL, F(format.omit_unchanged_toast), e_toast,
 	  "placeholder or omit" },
+	{ S_FORMAT, "profile", K_ENUM, F(format.profile), e_profile, "pgcdc or debezium" },
+	{ S_FORMAT, "decimal_handling_mode", K_ENUM, F(format.decimal_mode), e_decimal,
+	  "precise, string or double" },
+	{ S_FORMAT, "time_precision_mode", K_ENUM, F(format.time_mode), e_timeprec,
+	  "adaptive, adaptive_time_microseconds or connect" },
+	{ S_FORMAT, "interval_handling_mode", K_ENUM, F(format.interval_mode), e_interval,
+	  "numeric or string" },
+	{ S_FORMAT, "binary_handling_mode", K_ENUM, F(format.binary_mode), e_binary,
+	  "bytes, base64, base64-url-safe or hex" },
 
 	{ S_KAFKA, "enabled", K_BOOL, F(kafka.enabled), NULL, NULL },
 	{ S_KAFKA, "brokers", K_STR, F(kafka.brokers), NULL, NULL },

@@ -13,6 +13,7 @@
  * producing a record consumers would misread.  On error nothing is left appended.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,7 @@ struct map_ctx {
 	const struct json_opts *o;
 	struct cdc_err *err;
 	uint32_t top_oid;         /* the column's type, for messages */
+	int32_t typmod;           /* the column's typmod (-1: none), for the Debezium profile */
 	int depth;
 };
 
@@ -687,6 +689,752 @@ valid_uuid(const char *s, size_t n)
 	return true;
 }
 
+/* ---- the Debezium profile (SPEC §3a): PostgresValueConverter's mappings ---- */
+
+#define OID_MONEY 790
+#define OID_TIMETZ 1266
+#define MONEY_SCALE 2                  /* Debezium's money.fraction.digits default */
+/* PgStatement.DATE_POSITIVE_INFINITY / _NEGATIVE_INFINITY: what Debezium emits, as
+ * microseconds, for a timestamp of infinity / -infinity */
+#define DBZ_TS_PINF_US INT64_C(9223372036825200000)
+#define DBZ_TS_NINF_US INT64_C(-9223372036832400000)
+
+static int64_t
+floor_div64(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* Saturating arithmetic: text no server sends (a year 10^8) must not overflow;
+ * Debezium's own arithmetic is in doubles, cast to long, which saturates too. */
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static int64_t
+sat_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
+/* A column's fractional-second precision: typmod, or 6 without one. */
+static int
+time_precision(int32_t typmod)
+{
+	return typmod >= 0 && typmod <= 6 ? (int) typmod : 6;
+}
+
+static void
+put_int64(struct jbuf *b, int64_t v)
+{
+	char tmp[24];
+	int len = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	jbuf_put(b, tmp, (size_t) len);
+}
+
+/* bytes → base64 (standard or URL-safe alphabet, padded, as Java's encoders). */
+static void
+put_b64(struct jbuf *b, const uint8_t *p, size_t n, bool url)
+{
+	size_t start = b->len;
+
+	put_base64(b, p, n);
+	if (url && !b->oom)
+		for (size_t i = start; i < b->len; i++) {
+			if (b->data[i] == '+')
+				b->data[i] = '-';
+			else if (b->data[i] == '/')
+				b->data[i] = '_';
+		}
+}
+
+/* A decimal number's digits: sign, digits (no leading zeros but one), scale (digits
+ * after the point).  From PostgreSQL's numeric output or a money text (currency
+ * symbol and group separators skipped). */
+struct dec {
+	bool neg;
+	char *digits;
+	size_t ndigits;
+	int scale;
+};
+
+static bool
+dec_parse(const char *s, size_t n, bool money, struct dec *d)
+{
+	size_t i;
+	bool point = false, any = false;
+
+	memset(d, 0, sizeof(*d));
+	if ((d->digits = malloc(n + 1)) == NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '-' && !any && !point) {
+			d->neg = true;
+		} else if (ch == '(' && money && !any) {
+			d->neg = true;         /* some locales print negative money in parentheses */
+		} else if (ch == '.' && !point) {
+			point = true;
+		} else if (is_digit(ch)) {
+			any = true;
+			if (d->ndigits == 0 && ch == '0' && !point)
+				continue;      /* leading zero */
+			d->digits[d->ndigits++] = ch;
+			if (point)
+				d->scale++;
+		} else if (!money || ch == '+' || ch == 'e' || ch == 'E') {
+			free(d->digits);
+			d->digits = NULL;
+			return false;
+		}
+	}
+	if (!any) {
+		free(d->digits);
+		d->digits = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Bring d to scale s (appending zeros or cutting digits: PostgreSQL already rounded
+ * a typed numeric to its scale). */
+static bool
+dec_rescale(struct dec *d, int s)
+{
+	if (s > d->scale) {
+		char *p = realloc(d->digits, d->ndigits + (size_t) (s - d->scale) + 1);
+
+		if (p == NULL)
+			return false;
+		d->digits = p;
+		while (d->scale < s) {
+			d->digits[d->ndigits++] = '0';
+			d->scale++;
+		}
+	} else {
+		while (d->scale > s && d->ndigits > 0) {
+			d->ndigits--;
+			d->scale--;
+		}
+		d->scale = s;
+	}
+	return true;
+}
+
+/* BigDecimal.stripTrailingZeros, the scale kept at 0 or more (VariableScaleDecimal). */
+static void
+dec_strip(struct dec *d)
+{
+	while (d->scale > 0 && d->ndigits > 0 && d->digits[d->ndigits - 1] == '0') {
+		d->ndigits--;
+		d->scale--;
+	}
+}
+
+/* The unscaled value as Java's BigInteger.toByteArray: big-endian two's complement,
+ * the fewest bytes that keep the sign, then base64 (Kafka Connect's Decimal in
+ * JSON). */
+static bool
+put_unscaled_b64(struct jbuf *b, const struct dec *d, bool url)
+{
+	size_t nd = d->ndigits, nl = (nd + 8) / 9, cap = nd / 2 + 8, nb = 0;
+	uint32_t *limb = malloc((nl + 1) * sizeof(*limb));
+	uint8_t *mag = malloc(cap), *out = malloc(cap + 1);
+	size_t first = 0, olen;
+	bool zero = true;
+
+	if (limb == NULL || mag == NULL || out == NULL) {
+		free(limb);
+		free(mag);
+		free(out);
+		return false;
+	}
+	/* the digits in base 10^9 limbs, most significant first (the first one short) */
+	for (size_t i = 0, k = 0; k < nl; k++) {
+		size_t len = k == 0 ? nd - (nl - 1) * 9 : 9;
+		uint32_t v = 0;
+
+		for (size_t j = 0; j < len; j++)
+			v = v * 10 + (uint32_t) (d->digits[i++] - '0');
+		limb[k] = v;
+		zero = zero && v == 0;
+	}
+	/* magnitude in base 256, least significant byte first: divide by 2^32 until
+	 * nothing is left (quadratic in the digits, but with 9 at a time: 147,000 digits,
+	 * numeric's most, take about 0.1 s) */
+	while (first < nl) {
+		uint64_t rem = 0;
+
+		for (size_t i = first; i < nl; i++) {
+			uint64_t cur = rem * 1000000000u + limb[i];
+
+			limb[i] = (uint32_t) (cur >> 32);
+			rem = cur & 0xFFFFFFFFu;
+		}
+		for (int k = 0; k < 4; k++) {
+			mag[nb++] = (uint8_t) rem;
+			rem >>= 8;
+		}
+		while (first < nl && limb[first] == 0)
+			first++;
+	}
+	while (nb > 0 && mag[nb - 1] == 0)
+		nb--;
+	if (zero || nb == 0) {
+		out[0] = 0;
+		olen = 1;
+	} else if (!d->neg) {
+		olen = 0;
+		if (mag[nb - 1] & 0x80)
+			out[olen++] = 0;
+		for (size_t i = nb; i-- > 0;)
+			out[olen++] = mag[i];
+	} else {
+		unsigned carry = 1;
+
+		/* two's complement of the magnitude, in place (least significant first) */
+		for (size_t i = 0; i < nb; i++) {
+			unsigned v = (unsigned) (uint8_t) ~mag[i] + carry;
+
+			mag[i] = (uint8_t) v;
+			carry = v >> 8;
+		}
+		olen = 0;
+		if (!(mag[nb - 1] & 0x80))
+			out[olen++] = 0xFF;
+		for (size_t i = nb; i-- > 0;)
+			out[olen++] = mag[i];
+	}
+	put_b64(b, out, olen, url);
+	free(limb);
+	free(mag);
+	free(out);
+	return true;
+}
+
+/* The plain text of d (BigDecimal.toPlainString). */
+static void
+put_dec_plain(struct jbuf *b, const struct dec *d, bool quoted)
+{
+	size_t ip = d->ndigits > (size_t) d->scale ? d->ndigits - (size_t) d->scale : 0;
+
+	if (quoted)
+		jbuf_putc(b, '"');
+	if (d->neg && d->ndigits > 0)
+		jbuf_putc(b, '-');
+	if (ip == 0)
+		jbuf_putc(b, '0');
+	else
+		jbuf_put(b, d->digits, ip);
+	if (d->scale > 0) {
+		jbuf_putc(b, '.');
+		for (size_t z = d->ndigits - ip; z < (size_t) d->scale; z++)
+			jbuf_putc(b, '0');
+		jbuf_put(b, d->digits + ip, d->ndigits - ip);
+	}
+	if (quoted)
+		jbuf_putc(b, '"');
+}
+
+/* A double as Java's Double.toString writes it (shortest digits that read back,
+ * plain between 10^-3 and 10^7, else d.dddE±n), which Kafka Connect's JSON has. */
+static void
+put_java_double(struct jbuf *b, double v)
+{
+	char digs[40], out[64];
+	int exp10 = 0, nd = 0, len;
+
+	if (isnan(v) || isinf(v)) {
+		jbuf_puts(b, isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+		return;
+	}
+	if (v == 0) {
+		jbuf_puts(b, signbit(v) ? "-0.0" : "0.0");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		char tmp[40];
+
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, fabs(v));
+		if (strtod(tmp, NULL) == fabs(v) || prec == 17) {
+			char *e = strchr(tmp, 'e');
+
+			exp10 = atoi(e + 1);
+			nd = 0;
+			for (char *p = tmp; p < e; p++)
+				if (is_digit(*p))
+					digs[nd++] = *p;
+			while (nd > 1 && digs[nd - 1] == '0')
+				nd--;
+			break;
+		}
+	}
+	len = 0;
+	if (v < 0)
+		out[len++] = '-';
+	if (fabs(v) >= 1e-3 && fabs(v) < 1e7) {
+		if (exp10 >= 0) {
+			for (int i = 0; i <= exp10; i++)
+				out[len++] = i < nd ? digs[i] : '0';
+			out[len++] = '.';
+			if (nd > exp10 + 1)
+				for (int i = exp10 + 1; i < nd; i++)
+					out[len++] = digs[i];
+			else
+				out[len++] = '0';
+		} else {
+			out[len++] = '0';
+			out[len++] = '.';
+			for (int i = -1; i > exp10; i--)
+				out[len++] = '0';
+			for (int i = 0; i < nd; i++)
+				out[len++] = digs[i];
+		}
+	} else {
+		out[len++] = digs[0];
+		out[len++] = '.';
+		if (nd > 1)
+			for (int i = 1; i < nd; i++)
+				out[len++] = digs[i];
+		else
+			out[len++] = '0';
+		len += snprintf(out + len, sizeof(out) - (size_t) len, "E%d", exp10);
+	}
+	jbuf_put(b, out, (size_t) len);
+}
+
+/* numeric and money under decimal_handling_mode. */
+static int
+dbz_decimal(struct jbuf *b, struct map_ctx *c, bool money, const char *s, size_t n)
+{
+	const struct json_opts *o = c->o;
+	int32_t typmod = c->typmod;
+	struct dec d;
+	bool ok = true;
+
+	if (!money && special_float(s, n)) {
+		/* precise cannot carry them: null, as Debezium; string: SpecialValueDecimal's
+		 * names; double: the IEEE values, which JSON quotes */
+		if (o->decimal_mode == JSON_DECIMAL_STRING)
+			jbuf_puts(b, s[0] == 'N' ? "\"NAN\"" : s[0] == '-' ? "\"NEGATIVE_INFINITY\""
+			                                                   : "\"POSITIVE_INFINITY\"");
+		else if (o->decimal_mode == JSON_DECIMAL_DOUBLE)
+			jbuf_put_jstring(b, s, n);
+		else
+			jbuf_puts(b, "null");
+		return 0;
+	}
+	if (!dec_parse(s, n, money, &d))
+		return -1;
+	if (money)
+		ok = dec_rescale(&d, MONEY_SCALE);
+	else if (typmod >= 4)
+		ok = dec_rescale(&d, (int) ((typmod - 4) & 0xFFFF));
+	if (ok) {
+		switch (o->decimal_mode) {
+		case JSON_DECIMAL_STRING:
+			put_dec_plain(b, &d, true);
+			break;
+		case JSON_DECIMAL_DOUBLE: {
+			struct jbuf t = { 0 };
+
+			put_dec_plain(&t, &d, false);
+			jbuf_putc(&t, '\0');
+			if (t.oom)
+				ok = false;
+			else
+				put_java_double(b, strtod(t.data, NULL));
+			jbuf_free(&t);
+			break;
+		}
+		default:
+			if (money || typmod >= 4) {
+				ok = put_unscaled_b64(b, &d, false);
+			} else {
+				/* no scale declared: io.debezium.data.VariableScaleDecimal */
+				dec_strip(&d);
+				JBUF_LIT(b, "{\"scale\":");
+				put_int64(b, d.scale);
+				JBUF_LIT(b, ",\"value\":");
+				ok = put_unscaled_b64(b, &d, false);
+				jbuf_putc(b, '}');
+			}
+			break;
+		}
+	}
+	free(d.digits);
+	if (!ok)
+		b->oom = true;
+	return 0;
+}
+
+/* "HH:MM:SS[.f]" → microseconds of the day (24:00:00 is a day's worth). */
+static bool
+time_micros(const char *s, size_t n, size_t *i, int64_t *us)
+{
+	int64_t hh, mi, ss, f = 0;
+	const char *frac;
+	size_t fl;
+
+	if (!parse_time(s, n, i, &hh, &mi, &ss, &frac, &fl))
+		return false;
+	for (size_t k = 1; k < 7; k++)
+		f = f * 10 + (k < fl ? frac[k] - '0' : 0);
+	*us = ((hh * 60 + mi) * 60 + ss) * 1000000 + f;
+	return true;
+}
+
+/* "Y-M-D HH:MM:SS[.f][ BC]" → microseconds since the epoch (proleptic Gregorian,
+ * as java.time).  *i is left after the time (an offset may follow). */
+static bool
+timestamp_micros(const char *s, size_t n, size_t *i, int64_t *us, bool *bc)
+{
+	int64_t y, mo, d, tod;
+	size_t end = n;
+
+	*bc = n > 3 && eq(s + n - 3, 3, " BC");
+	if (*bc)
+		end = n - 3;
+	if (!parse_date(s, end, i, &y, &mo, &d) || *i >= end || s[(*i)++] != ' ')
+		return false;
+	if (!time_micros(s, end, i, &tod))
+		return false;
+	if (*bc)
+		y = 1 - y;
+	*us = sat_add(sat_mul(days_from_civil(y, mo, d), INT64_C(86400000000)), tod);
+	return true;
+}
+
+/* An ISO year as java.time prints it: 4 digits, a sign past 9999 or before 0. */
+static void
+put_iso_year(struct jbuf *b, int64_t y)
+{
+	char tmp[32];
+	int len;
+
+	if (y > 9999)
+		len = snprintf(tmp, sizeof(tmp), "+%" PRId64, y);
+	else if (y < 0)
+		len = snprintf(tmp, sizeof(tmp), "-%04" PRId64, -y);
+	else
+		len = snprintf(tmp, sizeof(tmp), "%04" PRId64, y);
+	jbuf_put(b, tmp, (size_t) len);
+}
+
+/* "HH:MM:SS" and the fraction of us: width digits (0: as many as needed, none for
+ * a whole second), as Debezium's ZonedTimestamp / ZonedTime formatters. */
+static void
+put_clock(struct jbuf *b, int64_t tod_us, int width)
+{
+	char tmp[40];
+	int64_t f = tod_us % 1000000, sec = tod_us / 1000000;
+	int len = snprintf(tmp, sizeof(tmp), "%02" PRId64 ":%02" PRId64 ":%02" PRId64,
+	                   sec / 3600, sec / 60 % 60, sec % 60);
+
+	jbuf_put(b, tmp, (size_t) len);
+	if (width > 0) {
+		len = snprintf(tmp, sizeof(tmp), ".%06" PRId64, f);
+		jbuf_put(b, tmp, (size_t) (width < 6 ? width + 1 : 7));
+	} else if (f != 0) {
+		len = snprintf(tmp, sizeof(tmp), ".%06" PRId64, f);
+		while (tmp[len - 1] == '0')
+			len--;
+		jbuf_put(b, tmp, (size_t) len);
+	}
+}
+
+/* timestamptz: UTC, ISO-8601 with the column's precision in fraction digits. */
+static int
+dbz_timestamptz(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
+{
+	int64_t us, oh, om = 0, os = 0, days, tod, y, mo, d, off;
+	size_t i = 0, end = n;
+	bool bc = n > 3 && eq(s + n - 3, 3, " BC");
+	char tmp[16];
+	int sign;
+
+	if (is_infinity(s, n)) {
+		jbuf_put_jstring(b, s, n);
+		return 0;
+	}
+	if (bc)
+		end = n - 3;
+	if (!parse_date(s, end, &i, &y, &mo, &d) || i >= end || s[i++] != ' ' ||
+	    !time_micros(s, end, &i, &tod))
+		return -1;
+	if (i >= end || (s[i] != '+' && s[i] != '-'))
+		return -1;
+	sign = s[i++] == '-' ? -1 : 1;
+	if (!parse_num(s, end, &i, 2, &oh))
+		return -1;
+	if (i < end && s[i] == ':') {
+		i++;
+		if (!parse_num(s, end, &i, 2, &om))
+			return -1;
+		if (i < end && s[i] == ':' && (i++, !parse_num(s, end, &i, 2, &os)))
+			return -1;
+	}
+	if (i != end)
+		return -1;
+	if (bc)
+		y = 1 - y;
+	off = sign * (oh * 3600 + om * 60 + os);
+	us = sat_add(sat_mul(days_from_civil(y, mo, d), INT64_C(86400000000)), tod - off * 1000000);
+	days = floor_div64(us, INT64_C(86400000000));
+	tod = us - days * INT64_C(86400000000);
+	civil_from_days(days, &y, &mo, &d);
+	jbuf_putc(b, '"');
+	put_iso_year(b, y);
+	snprintf(tmp, sizeof(tmp), "-%02d-%02dT", (int) mo, (int) d);
+	jbuf_put(b, tmp, 7);
+	put_clock(b, tod, time_precision(c->typmod));
+	jbuf_put(b, "Z\"", 2);
+	return 0;
+}
+
+/* timetz: the time in UTC, "HH:MM:SS[.f]Z" (ZonedTime). */
+static int
+dbz_timetz(struct jbuf *b, const char *s, size_t n)
+{
+	int64_t tod, oh, om = 0, os = 0, day = INT64_C(86400000000);
+	size_t i = 0;
+	int sign;
+
+	if (!time_micros(s, n, &i, &tod) || i >= n || (s[i] != '+' && s[i] != '-'))
+		return -1;
+	sign = s[i++] == '-' ? -1 : 1;
+	if (!parse_num(s, n, &i, 2, &oh))
+		return -1;
+	if (i < n && s[i] == ':') {
+		i++;
+		if (!parse_num(s, n, &i, 2, &om))
+			return -1;
+		if (i < n && s[i] == ':' && (i++, !parse_num(s, n, &i, 2, &os)))
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	tod -= sign * (oh * 3600 + om * 60 + os) * 1000000;
+	tod = ((tod % day) + day) % day;
+	jbuf_putc(b, '"');
+	put_clock(b, tod, 0);
+	jbuf_put(b, "Z\"", 2);
+	return 0;
+}
+
+/* An ISO-8601 duration as IntervalStyle=iso_8601 prints it → its components. */
+struct ival {
+	int64_t y, m, d, h, mi;
+	int64_t sec_us;          /* seconds and fraction, in microseconds */
+	struct dec sec;          /* the seconds as written */
+};
+
+static bool
+ival_parse(const char *s, size_t n, struct ival *v)
+{
+	size_t i = 1;
+	bool t = false;
+
+	memset(v, 0, sizeof(*v));
+	if (n < 2 || s[0] != 'P')
+		return false;
+	while (i < n) {
+		size_t start = i;
+		bool neg = false;
+		int64_t whole = 0, frac = 0;
+		int fd = 0;
+
+		if (s[i] == 'T') {
+			t = true;
+			i++;
+			continue;
+		}
+		if (s[i] == '-') {
+			neg = true;
+			i++;
+		}
+		if (i >= n || !is_digit(s[i]))
+			return false;
+		while (i < n && is_digit(s[i])) {
+			if (whole > (INT64_MAX - 9) / 10)
+				return false;
+			whole = whole * 10 + (s[i++] - '0');
+		}
+		if (i < n && s[i] == '.') {
+			i++;
+			while (i < n && is_digit(s[i])) {
+				if (fd < 6) {
+					frac = frac * 10 + (s[i] - '0');
+					fd++;
+				}
+				i++;
+			}
+		}
+		if (i >= n)
+			return false;
+		if (neg)
+			whole = -whole;
+		switch (s[i++]) {
+		case 'Y': v->y = whole; break;
+		case 'M': if (t) v->mi = whole; else v->m = whole; break;
+		case 'W': v->d = sat_add(v->d, sat_mul(whole, 7)); break;
+		case 'D': v->d = sat_add(v->d, whole); break;
+		case 'H': v->h = whole; break;
+		case 'S':
+			while (fd < 6) {
+				frac *= 10;
+				fd++;
+			}
+			v->sec_us = sat_add(sat_mul(whole, 1000000), neg ? -frac : frac);
+			free(v->sec.digits);
+			if (!dec_parse(s + start, i - 1 - start, false, &v->sec))
+				return false;
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+static int
+dbz_interval(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
+{
+	struct ival v;
+	char tmp[160];
+	int len;
+
+	if (!ival_parse(s, n, &v)) {
+		free(v.sec.digits);
+		return -1;
+	}
+	if (c->o->interval_string) {
+		/* Interval.toIsoString: every component, seconds stripped of trailing zeros */
+		len = snprintf(tmp, sizeof(tmp), "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64
+		               "H%" PRId64 "M", v.y, v.m, v.d, v.h, v.mi);
+		jbuf_put(b, tmp, (size_t) len);
+		if (v.sec.digits != NULL) {
+			dec_strip(&v.sec);
+			put_dec_plain(b, &v.sec, false);
+		} else {
+			jbuf_putc(b, '0');
+		}
+		jbuf_put(b, "S\"", 2);
+	} else {
+		/* MicroDuration: months of 365.25 / 12 days (2,629,800 s), exactly */
+		int64_t secs = sat_add(sat_add(sat_mul(sat_add(sat_mul(v.y, 12), v.m), INT64_C(2629800)),
+		                               sat_mul(v.d, 86400)),
+		                       sat_add(sat_mul(v.h, 3600), sat_mul(v.mi, 60)));
+		int64_t us = sat_add(sat_mul(secs, 1000000), v.sec_us);
+
+		put_int64(b, us);
+	}
+	free(v.sec.digits);
+	return 0;
+}
+
+/* bytea ("\x..." hex) under binary_handling_mode. */
+static int
+dbz_bytea(struct jbuf *b, const struct json_opts *o, const char *s, size_t n)
+{
+	size_t nb;
+	uint8_t *p;
+
+	if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n - 2) % 2 != 0)
+		return -1;
+	for (size_t i = 2; i < n; i++)
+		if (hexval(s[i]) < 0)
+			return -1;
+	if (o->binary_mode == JSON_BINARY_HEX) {
+		jbuf_putc(b, '"');
+		jbuf_put(b, s + 2, n - 2);   /* bytea_output=hex: lower case, as Debezium's */
+		jbuf_putc(b, '"');
+		return 0;
+	}
+	nb = (n - 2) / 2;
+	if ((p = malloc(nb + 1)) == NULL) {
+		b->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < nb; i++)
+		p[i] = (uint8_t) (hexval(s[2 + 2 * i]) << 4 | hexval(s[3 + 2 * i]));
+	put_b64(b, p, nb, o->binary_mode == JSON_BINARY_BASE64_URL);
+	free(p);
+	return 0;
+}
+
+/* The Debezium mapping of one value: 0, -1 (cannot be mapped), or 1 when the kind
+ * maps as in the pgcdc profile. */
+static int
+map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_typedesc *td,
+             const char *s, size_t n)
+{
+	const struct json_opts *o = c->o;
+	int64_t us, y, mo, d;
+	size_t i = 0;
+	bool bc;
+
+	if (oid == OID_MONEY)
+		return dbz_decimal(b, c, true, s, n);
+	if (oid == OID_TIMETZ)
+		return dbz_timetz(b, s, n);
+	switch (td->kind) {
+	case CDC_T_NUMERIC:
+		return dbz_decimal(b, c, false, s, n);
+	case CDC_T_BYTEA:
+		return dbz_bytea(b, o, s, n);
+	case CDC_T_DATE:
+		/* io.debezium.time.Date: days since the epoch */
+		if (is_infinity(s, n)) {
+			put_int64(b, s[0] == '-' ? INT32_MIN : INT32_MAX);
+			return 0;
+		}
+		bc = n > 3 && eq(s + n - 3, 3, " BC");
+		if (!parse_date(s, bc ? n - 3 : n, &i, &y, &mo, &d) || i != (bc ? n - 3 : n))
+			return -1;
+		put_int64(b, days_from_civil(bc ? 1 - y : y, mo, d));
+		return 0;
+	case CDC_T_TIME:
+		/* Time (ms, int32) up to precision 3, MicroTime (µs) above; connect: ms */
+		if (!time_micros(s, n, &i, &us) || i != n)
+			return -1;
+		if (o->time_mode == JSON_TIME_CONNECT ||
+		    (o->time_mode == JSON_TIME_ADAPTIVE && time_precision(c->typmod) <= 3))
+			us /= 1000;
+		put_int64(b, us);
+		return 0;
+	case CDC_T_TIMESTAMP:
+		/* Timestamp (ms) up to precision 3, MicroTimestamp (µs) above; connect: ms */
+		if (is_infinity(s, n))
+			us = s[0] == '-' ? DBZ_TS_NINF_US : DBZ_TS_PINF_US;
+		else if (!timestamp_micros(s, n, &i, &us, &bc) || i != (bc ? n - 3 : n))
+			return -1;
+		if (o->time_mode == JSON_TIME_CONNECT ||
+		    (o->time_mode != JSON_TIME_CONNECT && time_precision(c->typmod) <= 3))
+			us = floor_div64(us, 1000);
+		put_int64(b, us);
+		return 0;
+	case CDC_T_TIMESTAMPTZ:
+		return dbz_timestamptz(b, c, s, n);
+	case CDC_T_INTERVAL:
+		return dbz_interval(b, c, s, n);
+	default:
+		return 1;
+	}
+}
+
 static int map_text(struct jbuf *b, struct map_ctx *c, uint32_t oid,
                     const struct cdc_typedesc *td, const char *s, size_t n);
 
@@ -860,6 +1608,14 @@ static int
 map_text(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_typedesc *td,
          const char *s, size_t n)
 {
+	if (c->o != NULL && c->o->debezium) {
+		int rc = map_debezium(b, c, oid, td, s, n);
+
+		if (rc < 0)
+			goto bad;
+		if (rc == 0)
+			return 0;
+	}
 	switch (td->kind) {
 	case CDC_T_INT:
 		if (!json_number(s, n, true))
@@ -980,7 +1736,7 @@ int
 json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
                const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err)
 {
-	struct map_ctx c = { types, o, err, typoid, 0 };
+	struct map_ctx c = { .types = types, .o = o, .err = err, .top_oid = typoid, .typmod = -1 };
 	size_t start = b->len;
 	int rc;
 
@@ -1010,7 +1766,8 @@ put_row(struct jbuf *b, struct map_ctx *c, const struct cdc_rel *rel,
 		const struct cdc_column *col = &rel->cols[i];
 		const struct cdc_value *v = tuple_val(t, i);
 
-		if (keys_only && !col->key)
+		/* Debezium's before of a key-only identity has every column, the others null */
+		if (keys_only && !col->key && (c->o == NULL || !c->o->debezium))
 			continue;
 		if (v != NULL && v->kind == CDC_VAL_UNCHANGED && c->o != NULL
 		    && c->o->omit_unchanged_toast)
@@ -1020,7 +1777,10 @@ put_row(struct jbuf *b, struct map_ctx *c, const struct cdc_rel *rel,
 		first = false;
 		put_cstr(b, col->name != NULL ? col->name : "");
 		jbuf_putc(b, ':');
-		if ((rc = put_value(b, c, col->type_oid, v)) != 0)
+		c->typmod = col->typmod;
+		if (keys_only && !col->key)
+			jbuf_put(b, "null", 4);
+		else if ((rc = put_value(b, c, col->type_oid, v)) != 0)
 			return rc;
 	}
 	jbuf_putc(b, '}');
@@ -1047,9 +1807,9 @@ put_before(struct jbuf *b, struct map_ctx *c, const struct cdc_change *ch)
 	if (ch->old_tuple != NULL)
 		return put_row(b, c, rel, ch->old_tuple, ch->old_kind == 'K');
 	/* An update that left the key alone carries no old key: the key columns are
-	 * those of the new row. */
+	 * those of the new row (Debezium: no before at all). */
 	if (ch->op == CDC_OP_UPDATE && (rel->replident == 'd' || rel->replident == 'i')
-	    && has_key_cols(rel))
+	    && has_key_cols(rel) && (c->o == NULL || !c->o->debezium))
 		return put_row(b, c, rel, ch->new_tuple, true);
 	jbuf_put(b, "null", 4);
 	return 0;
@@ -1272,7 +2032,7 @@ int
 json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
               const struct json_opts *o, int64_t now_ns, struct cdc_err *err)
 {
-	struct map_ctx c = { types, o, err, 0, 0 };
+	struct map_ctx c = { .types = types, .o = o, .err = err, .typmod = -1 };
 	size_t start = b->len;
 	char op[2] = { ch->op, '\0' };
 	int rc;
@@ -1371,7 +2131,7 @@ int
 json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
          const struct json_opts *o, struct cdc_err *err)
 {
-	struct map_ctx c = { types, o, err, 0, 0 };
+	struct map_ctx c = { .types = types, .o = o, .err = err, .typmod = -1 };
 	const struct cdc_rel *rel = ch->rel;
 	size_t start = b->len;
 	bool first = true;
@@ -1410,6 +2170,7 @@ json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *ty
 		first = false;
 		put_cstr(b, col->name != NULL ? col->name : "");
 		jbuf_putc(b, ':');
+		c.typmod = col->typmod;
 		if ((rc = put_value(b, &c, col->type_oid, key_val(ch, i))) != 0)
 			goto out;
 	}

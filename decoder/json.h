@@ -65,9 +65,20 @@ jbuf_putc(struct jbuf *b, char c)
 /* Append s[0..n) as a quoted, escaped JSON string (invalid UTF-8 becomes U+FFFD). */
 void jbuf_put_jstring(struct jbuf *b, const char *s, size_t n);
 
+/* [format] profile = debezium (SPEC §3a) and Debezium's handling modes. */
+enum json_decimal { JSON_DECIMAL_PRECISE = 0, JSON_DECIMAL_STRING, JSON_DECIMAL_DOUBLE };
+enum json_time { JSON_TIME_ADAPTIVE = 0, JSON_TIME_ADAPTIVE_US, JSON_TIME_CONNECT };
+enum json_binary { JSON_BINARY_BYTES = 0, JSON_BINARY_BASE64, JSON_BINARY_BASE64_URL,
+                   JSON_BINARY_HEX };
+
 struct json_opts {
 	bool numeric_as_number;      /* [format] numeric = number */
 	bool omit_unchanged_toast;   /* [format] unchanged_toast = omit */
+	bool debezium;               /* [format] profile = debezium: the modes below apply */
+	enum json_decimal decimal_mode;
+	enum json_time time_mode;
+	bool interval_string;        /* interval_handling_mode = string */
+	enum json_binary binary_mode;
 	const char *name;            /* source.name (topic_prefix) */
 	const char *db;              /* source.db */
 	const char *version;         /* source.version */
@@ -98,6 +109,14 @@ bool json_number(const char *s, size_t n, bool int_only);
  * Returns 0, or CDC_ERR_PROTO when the text cannot be mapped (err says why). */
 int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
                    const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err);
+
+/* Whether the records of o leave ch out: the Debezium profile skips truncates, as
+ * Debezium's skipped.operations = t does by default. */
+static inline bool
+json_skips(const struct json_opts *o, const struct cdc_change *ch)
+{
+	return o->debezium && ch->op == CDC_OP_TRUNCATE;
+}
 
 /* Append the envelope {"before","after","source","op","ts_ms","transaction"} of ch.
  * now_ns: when pgcdc produced the record, nanoseconds since the epoch (the top-level

@@ -1009,6 +1009,8 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 	if (s->cur == NULL)
 		return cdc_errf(err, CDC_ERR_PROTO, "kafka sink: change at " CDC_LSN_FMT " outside a "
 		                "transaction", CDC_LSN_ARGS(ch->lsn));
+	if (s->penc == NULL && json_skips(&s->jopts, ch))
+		return 0;
 	if (ch->op == CDC_OP_MESSAGE) {
 		if (!s->messages)
 			return 0;

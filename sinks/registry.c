@@ -55,6 +55,13 @@ sink_json_opts(const struct sink_env *env, struct json_opts *o)
 {
 	o->numeric_as_number = env->format ? env->format->numeric_as_number : false;
 	o->omit_unchanged_toast = env->format ? env->format->omit_unchanged_toast : false;
+	if (env->format != NULL && env->format->profile == CFG_PROFILE_DEBEZIUM) {
+		o->debezium = true;
+		o->decimal_mode = (enum json_decimal) env->format->decimal_mode;
+		o->time_mode = (enum json_time) env->format->time_mode;
+		o->interval_string = env->format->interval_mode == CFG_INTERVAL_STRING;
+		o->binary_mode = (enum json_binary) env->format->binary_mode;
+	}
 	o->name = env->source_name;
 	o->db = env->dbname;
 	o->version = PGCDC_VERSION;

@@ -12,6 +12,13 @@
 
 enum cfg_kafka_format { CFG_KAFKA_JSON = 0, CFG_KAFKA_PROTOBUF };
 enum cfg_compression { CFG_COMP_ZSTD = 0, CFG_COMP_SNAPPY, CFG_COMP_NONE };
+/* [format] profile and Debezium's handling modes (the order of json.h's enums) */
+enum cfg_profile { CFG_PROFILE_PGCDC = 0, CFG_PROFILE_DEBEZIUM };
+enum cfg_decimal_mode { CFG_DECIMAL_PRECISE = 0, CFG_DECIMAL_STRING, CFG_DECIMAL_DOUBLE };
+enum cfg_time_mode { CFG_TIME_ADAPTIVE = 0, CFG_TIME_ADAPTIVE_US, CFG_TIME_CONNECT };
+enum cfg_interval_mode { CFG_INTERVAL_NUMERIC = 0, CFG_INTERVAL_STRING };
+enum cfg_binary_mode { CFG_BINARY_BYTES = 0, CFG_BINARY_BASE64, CFG_BINARY_BASE64_URL,
+                       CFG_BINARY_HEX };
 
 /* One `kafka.<property> = value` passthrough. */
 struct cfg_kv {
@@ -24,6 +31,11 @@ struct cfg_kv {
 struct sink_format_cfg {
 	bool numeric_as_number;            /* numeric = number */
 	bool omit_unchanged_toast;         /* unchanged_toast = omit */
+	enum cfg_profile profile;          /* pgcdc (SPEC §3) | debezium (§3a) */
+	enum cfg_decimal_mode decimal_mode;
+	enum cfg_time_mode time_mode;
+	enum cfg_interval_mode interval_mode;
+	enum cfg_binary_mode binary_mode;
 };
 
 /* [sink.kafka] */

@@ -79,6 +79,8 @@ stdout_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err
 	size_t mark = s->buf.len;
 	int rc;
 
+	if (json_skips(&s->jopts, ch))
+		return 0;
 	rc = json_envelope(&s->buf, ch, s->types, &s->jopts, wall_ns(), err);
 	if (rc != 0) {
 		s->buf.len = mark;

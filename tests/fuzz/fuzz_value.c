@@ -1,6 +1,7 @@
 /*
  * fuzz_value.c — libFuzzer target: the SPEC §3 value mapper.  The first byte picks
- * a type (scalars, arrays, a domain, an enum, unknown), the rest is its text.
+ * a type (scalars, arrays, a domain, an enum, unknown), the rest is its text; a
+ * second byte with its low bit set picks the Debezium profile (§3a) and its modes.
  */
 #include <stdint.h>
 #include <string.h>
@@ -36,6 +37,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.data = (const char *) data + 1;
 	v.len = (uint32_t) (size - 1);
 	o.numeric_as_number = data[0] & 0x80;
+	/* a second byte with its low bit set: the Debezium profile, its modes in the rest */
+	if (size > 1 && (data[1] & 1)) {
+		o.debezium = true;
+		o.decimal_mode = (enum json_decimal) ((data[1] >> 1) % 3);
+		o.time_mode = (enum json_time) ((data[1] >> 3) % 3);
+		o.interval_string = data[1] & 0x20;
+		o.binary_mode = (enum json_binary) (data[1] >> 6);
+		v.data++;
+		v.len--;
+	}
 	json_put_value(&b, t, oids[data[0] % (sizeof(oids) / sizeof(oids[0]))], &v, &o, &err);
 	jbuf_free(&b);
 	types_free(t);

@@ -154,6 +154,11 @@ assert_defaults_except_sinks(const struct cfg *c)
 	assert_int_equal(c->filter.include_tables.n, 0);
 	assert_false(c->format.numeric_as_number);
 	assert_false(c->format.omit_unchanged_toast);
+	assert_int_equal(c->format.profile, CFG_PROFILE_PGCDC);
+	assert_int_equal(c->format.decimal_mode, CFG_DECIMAL_PRECISE);
+	assert_int_equal(c->format.time_mode, CFG_TIME_ADAPTIVE);
+	assert_int_equal(c->format.interval_mode, CFG_INTERVAL_NUMERIC);
+	assert_int_equal(c->format.binary_mode, CFG_BINARY_BYTES);
 	assert_string_equal(c->kafka.brokers, "127.0.0.1:9092");
 	assert_string_equal(c->kafka.topic_prefix, "pgcdc");
 	assert_int_equal(c->kafka.format, CFG_KAFKA_JSON);
@@ -195,7 +200,8 @@ test_example_file(void **state)
 		"snapshot_workers", "protocol", "status_interval", "heartbeat_interval", "state_dir",
 		"receive_timeout", "failover", "on_gap", "snapshot_method", "chunk_rows", "max_rate",
 		"max_inflight", "level", "format", "exclude_columns", "mask_columns",
-		"include_tables", "numeric", "unchanged_toast", "brokers", "topic_prefix",
+		"include_tables", "numeric", "unchanged_toast", "profile", "decimal_handling_mode",
+		"time_precision_mode", "interval_handling_mode", "binary_handling_mode", "brokers", "topic_prefix",
 		"tombstones", "messages", "transaction_topic", "kafka.<property>", "directory", "compression", "rotate_rows",
 		"rotate_bytes", "rotate_interval", "row_group_rows", "interval",
 		"lag_bytes_warning", "lag_bytes_critical", "lag_seconds_warning",
@@ -549,6 +555,27 @@ test_enums_case_and_values(void **state)
 	cfg_free(c);
 	c = load_ok("[sink.stdout]\n[monitor]\nmetrics_listen = metrics.internal-host:9752\n");
 	cfg_free(c);
+	/* the Debezium profile and its modes */
+	c = load_ok("[sink.stdout]\n[format]\nprofile = debezium\ndecimal_handling_mode = string\n"
+	            "time_precision_mode = adaptive_time_microseconds\ninterval_handling_mode = string\n"
+	            "binary_handling_mode = base64-url-safe\n");
+	assert_int_equal(c->format.profile, CFG_PROFILE_DEBEZIUM);
+	assert_int_equal(c->format.decimal_mode, CFG_DECIMAL_STRING);
+	assert_int_equal(c->format.time_mode, CFG_TIME_ADAPTIVE_US);
+	assert_int_equal(c->format.interval_mode, CFG_INTERVAL_STRING);
+	assert_int_equal(c->format.binary_mode, CFG_BINARY_BASE64_URL);
+	cfg_free(c);
+	c = load_ok("[sink.stdout]\n[format]\ndecimal_handling_mode = double\n"
+	            "time_precision_mode = connect\nbinary_handling_mode = hex\n");
+	assert_int_equal(c->format.profile, CFG_PROFILE_PGCDC);
+	assert_int_equal(c->format.decimal_mode, CFG_DECIMAL_DOUBLE);
+	assert_int_equal(c->format.time_mode, CFG_TIME_CONNECT);
+	assert_int_equal(c->format.binary_mode, CFG_BINARY_HEX);
+	cfg_free(c);
+	expect_err("[sink.stdout]\n[format]\nprofile = confluent\n", "t.conf:3: format.profile: ",
+	           "pgcdc or debezium");
+	expect_err("[sink.stdout]\n[format]\ntime_precision_mode = micro\n",
+	           "t.conf:3: format.time_precision_mode: ", "adaptive, adaptive_time_microseconds or connect");
 }
 
 /* ------------------------------------------------------------------------ */
