@@ -506,6 +506,33 @@ parse_time(const char *s, size_t n, size_t *i, int64_t *hh, int64_t *mm, int64_t
 	return *hh <= 24 && *mm <= 59 && *ss <= 60;
 }
 
+/* A UTC offset "+HH", "+HH:MM" or "+HH:MM:SS" (local mean time zones) at s[*i], in
+ * seconds east. */
+static bool
+parse_offset(const char *s, size_t n, size_t *i, int64_t *off)
+{
+	int64_t oh, om = 0, os = 0;
+	int sign;
+
+	if (*i >= n || (s[*i] != '+' && s[*i] != '-'))
+		return false;
+	sign = s[(*i)++] == '-' ? -1 : 1;
+	if (!parse_num(s, n, i, 2, &oh))
+		return false;
+	if (*i < n && s[*i] == ':') {
+		(*i)++;
+		if (!parse_num(s, n, i, 2, &om))
+			return false;
+		if (*i < n && s[*i] == ':') {
+			(*i)++;
+			if (!parse_num(s, n, i, 2, &os))
+				return false;
+		}
+	}
+	*off = sign * (oh * 3600 + om * 60 + os);
+	return true;
+}
+
 static bool
 is_infinity(const char *s, size_t n)
 {
@@ -562,10 +589,9 @@ map_timestamp(struct jbuf *b, const char *s, size_t n)
 static int
 map_timestamptz(struct jbuf *b, const char *s, size_t n)
 {
-	int64_t y, mo, d, hh, mi, ss, oh, om = 0, os = 0, off, secs, days, tod;
+	int64_t y, mo, d, hh, mi, ss, off, secs, days, tod;
 	const char *frac;
 	size_t i = 0, fl;
-	int sign;
 	char out[96];
 	int len;
 
@@ -591,28 +617,13 @@ map_timestamptz(struct jbuf *b, const char *s, size_t n)
 		jbuf_put(b, "Z\"", 2);
 		return 0;
 	}
-	/* UTC offset: +HH, +HH:MM or +HH:MM:SS (local mean time zones) */
-	if (i >= n || (s[i] != '+' && s[i] != '-'))
+	if (!parse_offset(s, n, &i, &off))
 		return -1;
-	sign = s[i++] == '-' ? -1 : 1;
-	if (!parse_num(s, n, &i, 2, &oh))
-		return -1;
-	if (i < n && s[i] == ':') {
-		i++;
-		if (!parse_num(s, n, &i, 2, &om))
-			return -1;
-		if (i < n && s[i] == ':') {
-			i++;
-			if (!parse_num(s, n, &i, 2, &os))
-				return -1;
-		}
-	}
 	if (i < n) {
 		if (!eq(s + i, n - i, " BC"))
 			return -1;
 		y = 1 - y;            /* 1 BC is astronomical year 0 */
 	}
-	off = sign * (oh * 3600 + om * 60 + os);
 	secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - off;
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	tod = secs - days * 86400;
@@ -1159,11 +1170,10 @@ put_clock(struct jbuf *b, int64_t tod_us, int width)
 static int
 dbz_timestamptz(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
 {
-	int64_t us, oh, om = 0, os = 0, days, tod, y, mo, d, off;
+	int64_t us, days, tod, y, mo, d, off;
 	size_t i = 0, end = n;
 	bool bc = n > 3 && eq(s + n - 3, 3, " BC");
 	char tmp[16];
-	int sign;
 
 	if (is_infinity(s, n)) {
 		jbuf_put_jstring(b, s, n);
@@ -1174,23 +1184,10 @@ dbz_timestamptz(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
 	if (!parse_date(s, end, &i, &y, &mo, &d) || i >= end || s[i++] != ' ' ||
 	    !time_micros(s, end, &i, &tod))
 		return -1;
-	if (i >= end || (s[i] != '+' && s[i] != '-'))
-		return -1;
-	sign = s[i++] == '-' ? -1 : 1;
-	if (!parse_num(s, end, &i, 2, &oh))
-		return -1;
-	if (i < end && s[i] == ':') {
-		i++;
-		if (!parse_num(s, end, &i, 2, &om))
-			return -1;
-		if (i < end && s[i] == ':' && (i++, !parse_num(s, end, &i, 2, &os)))
-			return -1;
-	}
-	if (i != end)
+	if (!parse_offset(s, end, &i, &off) || i != end)
 		return -1;
 	if (bc)
 		y = 1 - y;
-	off = sign * (oh * 3600 + om * 60 + os);
 	us = sat_add(sat_mul(days_from_civil(y, mo, d), INT64_C(86400000000)), tod - off * 1000000);
 	days = floor_div64(us, INT64_C(86400000000));
 	tod = us - days * INT64_C(86400000000);
@@ -1208,25 +1205,12 @@ dbz_timestamptz(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
 static int
 dbz_timetz(struct jbuf *b, const char *s, size_t n)
 {
-	int64_t tod, oh, om = 0, os = 0, day = INT64_C(86400000000);
+	int64_t tod, off, day = INT64_C(86400000000);
 	size_t i = 0;
-	int sign;
 
-	if (!time_micros(s, n, &i, &tod) || i >= n || (s[i] != '+' && s[i] != '-'))
+	if (!time_micros(s, n, &i, &tod) || !parse_offset(s, n, &i, &off) || i != n)
 		return -1;
-	sign = s[i++] == '-' ? -1 : 1;
-	if (!parse_num(s, n, &i, 2, &oh))
-		return -1;
-	if (i < n && s[i] == ':') {
-		i++;
-		if (!parse_num(s, n, &i, 2, &om))
-			return -1;
-		if (i < n && s[i] == ':' && (i++, !parse_num(s, n, &i, 2, &os)))
-			return -1;
-	}
-	if (i != n)
-		return -1;
-	tod -= sign * (oh * 3600 + om * 60 + os) * 1000000;
+	tod -= off * 1000000;
 	tod = ((tod % day) + day) % day;
 	jbuf_putc(b, '"');
 	put_clock(b, tod, 0);
@@ -2028,6 +2012,17 @@ check_change(const struct cdc_change *ch, struct cdc_err *err)
 	}
 }
 
+/* A transaction id as Debezium 3's PostgreSQL connector makes it: "<txId>:<LSN>". */
+static void
+put_tx_id(struct jbuf *b, uint32_t xid, cdc_lsn lsn)
+{
+	jbuf_putc(b, '"');
+	put_u64(b, xid);
+	jbuf_putc(b, ':');
+	put_u64(b, lsn);
+	jbuf_putc(b, '"');
+}
+
 int
 json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
               const struct json_opts *o, int64_t now_ns, struct cdc_err *err)
@@ -2078,11 +2073,9 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	JBUF_LIT(b, ",\"ts_ns\":");
 	put_i64(b, now_ns);
 	if (o->tx_order > 0 && ch->txn != NULL) {
-		JBUF_LIT(b, ",\"transaction\":{\"id\":\"");
-		put_u64(b, ch->txn->xid);
-		jbuf_putc(b, ':');
-		put_u64(b, ch->lsn);
-		JBUF_LIT(b, "\",\"total_order\":");
+		JBUF_LIT(b, ",\"transaction\":{\"id\":");
+		put_tx_id(b, ch->txn->xid, ch->lsn);
+		JBUF_LIT(b, ",\"total_order\":");
 		put_u64(b, o->tx_order);
 		JBUF_LIT(b, ",\"data_collection_order\":");
 		put_u64(b, o->tx_collection_order);
@@ -2180,16 +2173,6 @@ out:
 	if (rc != 0)
 		b->len = start;
 	return rc;
-}
-
-static void
-put_tx_id(struct jbuf *b, uint32_t xid, cdc_lsn lsn)
-{
-	jbuf_putc(b, '"');
-	put_u64(b, xid);
-	jbuf_putc(b, ':');
-	put_u64(b, lsn);
-	jbuf_putc(b, '"');
 }
 
 int
