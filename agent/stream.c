@@ -1493,8 +1493,35 @@ end_copy(struct agent *a)
 			return;
 		}
 	}
-	while ((res = PQgetResult(a->repl)) != NULL)
-		PQclear(res);
+	/* the command's result, within the same deadline: a server that sent its CopyDone
+	 * and then stopped answering (seen once in the differential test on 18, after a
+	 * fault) must not hold the shutdown, where a blocking PQgetResult waited forever */
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+		struct timeval tv;
+		fd_set rfds;
+		int sock = PQsocket(a->repl);
+
+		if (PQconsumeInput(a->repl) == 0)
+			break;
+		if (!PQisBusy(a->repl)) {
+			if ((res = PQgetResult(a->repl)) == NULL)
+				break;
+			PQclear(res);
+			continue;
+		}
+		if (left <= 0 || sock < 0) {
+			log_warning("stream", "the server did not end the replication command within %d s",
+			            END_COPY_MS / 1000);
+			break;
+		}
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		FD_ZERO(&rfds);
+		FD_SET(sock, &rfds);
+		if (select(sock + 1, &rfds, NULL, NULL, &tv) < 0 && errno != EINTR)
+			break;
+	}
 	a->streaming = false;
 }
 

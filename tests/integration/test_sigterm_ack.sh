@@ -48,4 +48,29 @@ t_eq "final: slot = logged acknowledgement" \
 	"$(sed -n 's/.*stopped; acknowledged up to \([0-9A-F]*\/[0-9A-F]*\).*/\1/p' "$PG_TMP/final.log" | tail -1)" \
 	"$(slot_confirmed)"
 t_eq "every row delivered" 200000 "$(cat "$PG_TMP"/r*.out "$PG_TMP/final.out" | jq -r 'select(.op=="c") | .after.id' | sort -u | wc -l)"
+
+# A server that sends its CopyDone and then answers nothing more (a proxy mutes it) must
+# not hold SIGTERM: waiting for the command's result is bounded like the copy's end.
+# Seen once in the differential test on 18 after a fault; pgcdc then waited forever.
+PROXY_PORT=$(free_port)
+/usr/bin/python3 "$(dirname "$0")/mute_proxy.py" "$PROXY_PORT" "$PGPORT" >"$PG_TMP/proxy.out" 2>&1 &
+PROXY=$!
+wait_for 10 grep -q ready "$PG_TMP/proxy.out" || t_fail "proxy" "$(cat "$PG_TMP/proxy.out")"
+agent_start mute --set "source.conninfo=host=127.0.0.1 port=$PROXY_PORT dbname=postgres user=postgres"
+psql_q "INSERT INTO k VALUES (-1, 'muted')"
+wait_for 30 grep -q '"muted"' "$PG_TMP/mute.out" || t_fail "mute: streaming" "$(tail -n 5 "$PG_TMP/mute.log")"
+kill -TERM "$AGENT_PID"
+exited=no
+for _ in $(seq 1 400); do
+	kill -0 "$AGENT_PID" 2>/dev/null || { exited=yes; break; }
+	sleep 0.1
+done
+if [[ $exited == no ]]; then
+	kill -KILL "$AGENT_PID" 2>/dev/null || true
+fi
+agent_stop TERM
+kill "$PROXY" 2>/dev/null || true
+t_eq "a server mute after its CopyDone: SIGTERM still ends pgcdc (within 40 s)" yes "$exited"
+grep -q "the server did not end the replication command within" "$PG_TMP/mute.log" \
+	&& t_ok "mute server: says it did not answer" || t_fail "mute log" "$(tail -n 5 "$PG_TMP/mute.log")"
 t_summary
