@@ -710,11 +710,8 @@ valid_uuid(const char *s, size_t n)
 #define DBZ_TS_PINF_US INT64_C(9223372036825200000)
 #define DBZ_TS_NINF_US INT64_C(-9223372036832400000)
 
-static int64_t
-floor_div64(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
+static void put_i64(struct jbuf *b, int64_t v);
+static int64_t floor_div(int64_t a, int64_t b);
 
 /* Saturating arithmetic: text no server sends (a year 10^8) must not overflow;
  * Debezium's own arithmetic is in doubles, cast to long, which saturates too. */
@@ -743,15 +740,6 @@ static int
 time_precision(int32_t typmod)
 {
 	return typmod >= 0 && typmod <= 6 ? (int) typmod : 6;
-}
-
-static void
-put_int64(struct jbuf *b, int64_t v)
-{
-	char tmp[24];
-	int len = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-
-	jbuf_put(b, tmp, (size_t) len);
 }
 
 /* bytes → base64 (standard or URL-safe alphabet, padded, as Java's encoders). */
@@ -1077,7 +1065,7 @@ dbz_decimal(struct jbuf *b, struct map_ctx *c, bool money, const char *s, size_t
 				/* no scale declared: io.debezium.data.VariableScaleDecimal */
 				dec_strip(&d);
 				JBUF_LIT(b, "{\"scale\":");
-				put_int64(b, d.scale);
+				put_i64(b, d.scale);
 				JBUF_LIT(b, ",\"value\":");
 				ok = put_unscaled_b64(b, &d, false);
 				jbuf_putc(b, '}');
@@ -1189,7 +1177,7 @@ dbz_timestamptz(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
 	if (bc)
 		y = 1 - y;
 	us = sat_add(sat_mul(days_from_civil(y, mo, d), INT64_C(86400000000)), tod - off * 1000000);
-	days = floor_div64(us, INT64_C(86400000000));
+	days = floor_div(us, INT64_C(86400000000));
 	tod = us - days * INT64_C(86400000000);
 	civil_from_days(days, &y, &mo, &d);
 	jbuf_putc(b, '"');
@@ -1323,7 +1311,7 @@ dbz_interval(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
 		                       sat_add(sat_mul(v.h, 3600), sat_mul(v.mi, 60)));
 		int64_t us = sat_add(sat_mul(secs, 1000000), v.sec_us);
 
-		put_int64(b, us);
+		put_i64(b, us);
 	}
 	free(v.sec.digits);
 	return 0;
@@ -1382,13 +1370,13 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 	case CDC_T_DATE:
 		/* io.debezium.time.Date: days since the epoch */
 		if (is_infinity(s, n)) {
-			put_int64(b, s[0] == '-' ? INT32_MIN : INT32_MAX);
+			put_i64(b, s[0] == '-' ? INT32_MIN : INT32_MAX);
 			return 0;
 		}
 		bc = n > 3 && eq(s + n - 3, 3, " BC");
 		if (!parse_date(s, bc ? n - 3 : n, &i, &y, &mo, &d) || i != (bc ? n - 3 : n))
 			return -1;
-		put_int64(b, days_from_civil(bc ? 1 - y : y, mo, d));
+		put_i64(b, days_from_civil(bc ? 1 - y : y, mo, d));
 		return 0;
 	case CDC_T_TIME:
 		/* Time (ms, int32) up to precision 3, MicroTime (µs) above; connect: ms */
@@ -1397,7 +1385,7 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 		if (o->time_mode == JSON_TIME_CONNECT ||
 		    (o->time_mode == JSON_TIME_ADAPTIVE && time_precision(c->typmod) <= 3))
 			us /= 1000;
-		put_int64(b, us);
+		put_i64(b, us);
 		return 0;
 	case CDC_T_TIMESTAMP:
 		/* Timestamp (ms) up to precision 3, MicroTimestamp (µs) above; connect: ms */
@@ -1405,10 +1393,9 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 			us = s[0] == '-' ? DBZ_TS_NINF_US : DBZ_TS_PINF_US;
 		else if (!timestamp_micros(s, n, &i, &us, &bc) || i != (bc ? n - 3 : n))
 			return -1;
-		if (o->time_mode == JSON_TIME_CONNECT ||
-		    (o->time_mode != JSON_TIME_CONNECT && time_precision(c->typmod) <= 3))
-			us = floor_div64(us, 1000);
-		put_int64(b, us);
+		if (o->time_mode == JSON_TIME_CONNECT || time_precision(c->typmod) <= 3)
+			us = floor_div(us, 1000);
+		put_i64(b, us);
 		return 0;
 	case CDC_T_TIMESTAMPTZ:
 		return dbz_timestamptz(b, c, s, n);
