@@ -161,7 +161,7 @@ deb:
 # libFuzzer targets (clang, ASan+UBSan); `make check-fuzz FUZZ_SECONDS=60` runs each
 FUZZ_CC   ?= clang
 FUZZ_SRC  := common/err.c common/lsn.c decoder/pgoutput.c decoder/decode.c decoder/relcache.c \
-             decoder/types.c decoder/json.c decoder/copytext.c agent/config.c
+             decoder/types.c decoder/json.c decoder/connect.c decoder/copytext.c agent/config.c
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard common/*.h decoder/*.h agent/config.h)
 	@mkdir -p $(@D)

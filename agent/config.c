@@ -151,6 +151,7 @@ static const struct keydesc keys[] = {
 	  "numeric or string" },
 	{ S_FORMAT, "binary_handling_mode", K_ENUM, F(format.binary_mode), e_binary,
 	  "bytes, base64, base64-url-safe or hex" },
+	{ S_FORMAT, "schemas", K_BOOL, F(format.schemas), NULL, NULL },
 
 	{ S_KAFKA, "enabled", K_BOOL, F(kafka.enabled), NULL, NULL },
 	{ S_KAFKA, "brokers", K_STR, F(kafka.brokers), NULL, NULL },
@@ -1666,6 +1667,17 @@ validate(struct pctx *p)
 	    check_list(p, K("filter.mask_columns"), &c->filter.mask_columns, 3) < 0 ||
 	    check_list(p, K("filter.include_tables"), &c->filter.include_tables, 2) < 0)
 		return -1;
+
+	/* [format] */
+	if (c->format.schemas) {
+		struct where w = key_where(p, K("format.schemas"));
+
+		if (c->format.profile != CFG_PROFILE_DEBEZIUM)
+			return kerr(p, &w, "on needs profile = debezium (the schemas are those of "
+			            "Debezium's records)");
+		if (c->kafka.enabled && c->kafka.format == CFG_KAFKA_PROTOBUF)
+			return kerr(p, &w, "on is for JSON records, and sink.kafka.format is protobuf");
+	}
 
 	/* sinks */
 	if (c->kafka.enabled) {

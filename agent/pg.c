@@ -505,6 +505,29 @@ pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 	return 0;
 }
 
+int
+pg_load_notnull(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
+{
+	char oid[16];
+	const char *params[1] = { oid };
+	PGresult *res;
+
+	snprintf(oid, sizeof(oid), "%u", rel->oid);
+	res = pg_query(conn, "reading the columns' NOT NULL constraints",
+	               "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 "
+	               "AND NOT attisdropped AND attnotnull", 1, params, err);
+	if (res == NULL)
+		return err->code;
+	for (int i = 0; i < rel->ncols; i++) {
+		rel->cols[i].notnull = false;
+		for (int r = 0; r < PQntuples(res); r++)
+			if (strcmp(PQgetvalue(res, r, 0), rel->cols[i].name) == 0)
+				rel->cols[i].notnull = true;
+	}
+	PQclear(res);
+	return 0;
+}
+
 void
 pg_put64(uint8_t *p, uint64_t v)
 {

@@ -118,6 +118,11 @@ int pg_load_pk_as_of(PGconn *conn, struct cdc_rel *rel, uint32_t xid, cdc_lsn ls
 /* Set rel's record-key columns to its primary key, when it has one. */
 int pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
 
+/* Set the notnull flag of rel's columns from the catalog as it is now (the Kafka
+ * Connect schemas of [format] schemas = on say which fields are optional).  A
+ * table dropped since leaves every column nullable. */
+int pg_load_notnull(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
+
 /* Check that every table and column [filter] names exists; the message names
  * the first that does not. */
 struct cfg;

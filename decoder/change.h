@@ -28,6 +28,8 @@ struct cdc_column {
 	bool pk;              /* part of the record key: the primary key, else the identity
 	                       * index; the decoder presets key && replident != 'f', the
 	                       * agent may correct it from the catalog */
+	bool notnull;         /* NOT NULL in the catalog (pg_attribute.attnotnull), as the
+	                       * agent read it; false until then.  Only schemas = on uses it */
 };
 
 /* One relation (table).  Owned by the relcache; pointers stay valid until the

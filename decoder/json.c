@@ -25,6 +25,7 @@
 #include "civil.h"
 #include "change.h"
 #include "json.h"
+#include "connect.h"
 #include "types.h"
 #include "text.h"
 
@@ -2010,9 +2011,85 @@ put_tx_id(struct jbuf *b, uint32_t xid, cdc_lsn lsn)
 	jbuf_putc(b, '"');
 }
 
+/* "transaction":{...} of ch, or null (see json_opts.tx_order) */
+static void
+put_tx_block(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *o)
+{
+	if (o->tx_order > 0 && ch->txn != NULL) {
+		JBUF_LIT(b, "\"transaction\":{\"id\":");
+		put_tx_id(b, ch->txn->xid, ch->lsn);
+		JBUF_LIT(b, ",\"total_order\":");
+		put_u64(b, o->tx_order);
+		JBUF_LIT(b, ",\"data_collection_order\":");
+		put_u64(b, o->tx_collection_order);
+		jbuf_putc(b, '}');
+	} else {
+		JBUF_LIT(b, "\"transaction\":null");
+	}
+}
+
+/* The Debezium profile's message record: io.debezium.connector.postgresql.MessageValue
+ * {op, ts_ms, source, transaction, message}, the content as binary_handling_mode says. */
+static void
+put_dbz_message(struct jbuf *b, const struct cdc_change *ch, const struct json_opts *o,
+                int64_t now_ns)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	JBUF_LIT(b, "{\"op\":\"m\",\"ts_ms\":");
+	put_i64(b, floor_div(now_ns, 1000000));
+	jbuf_putc(b, ',');
+	put_source(b, ch, o);
+	jbuf_putc(b, ',');
+	put_tx_block(b, ch, o);
+	JBUF_LIT(b, ",\"message\":{\"prefix\":");
+	put_cstr(b, ch->msg->prefix);
+	JBUF_LIT(b, ",\"content\":");
+	if (o->binary_mode == JSON_BINARY_HEX) {
+		jbuf_putc(b, '"');
+		for (size_t i = 0; i < ch->msg->len; i++) {
+			jbuf_putc(b, hex[ch->msg->content[i] >> 4]);
+			jbuf_putc(b, hex[ch->msg->content[i] & 15]);
+		}
+		jbuf_putc(b, '"');
+	} else {
+		put_b64(b, ch->msg->content, ch->msg->len, o->binary_mode == JSON_BINARY_BASE64_URL);
+	}
+	JBUF_LIT(b, "}}");
+}
+
+static int put_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+                        const struct json_opts *o, int64_t now_ns, struct cdc_err *err);
+
 int
 json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
               const struct json_opts *o, int64_t now_ns, struct cdc_err *err)
+{
+	size_t start = b->len;
+	int rc;
+
+	if (!o->debezium || !o->schemas)
+		return put_envelope(b, ch, types, o, now_ns, err);
+	if ((rc = check_change(ch, err)) != 0)
+		return rc;
+	/* Kafka Connect's JsonConverter envelope */
+	JBUF_LIT(b, "{\"schema\":");
+	if (ch->op == CDC_OP_MESSAGE)
+		connect_message_value_schema(b, o);
+	else
+		connect_value_schema(b, ch->rel, types, o);
+	JBUF_LIT(b, ",\"payload\":");
+	if ((rc = put_envelope(b, ch, types, o, now_ns, err)) != 0) {
+		b->len = start;
+		return rc;
+	}
+	jbuf_putc(b, '}');
+	return check_oom(b, start, err);
+}
+
+static int
+put_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+             const struct json_opts *o, int64_t now_ns, struct cdc_err *err)
 {
 	struct map_ctx c = { .types = types, .o = o, .err = err, .typmod = -1 };
 	size_t start = b->len;
@@ -2023,6 +2100,10 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 		return rc;
 	if (b->oom)
 		return check_oom(b, start, err);
+	if (ch->op == CDC_OP_MESSAGE && o->debezium) {
+		put_dbz_message(b, ch, o, now_ns);
+		return check_oom(b, start, err);
+	}
 
 	JBUF_LIT(b, "{\"before\":");
 	switch (ch->op) {
@@ -2051,6 +2132,11 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 		goto out;
 	jbuf_putc(b, ',');
 	put_source(b, ch, o);
+	if (o->debezium) {
+		/* Debezium 3's envelope order: the transaction block follows the source */
+		jbuf_putc(b, ',');
+		put_tx_block(b, ch, o);
+	}
 	JBUF_LIT(b, ",\"op\":\"");
 	jbuf_puts(b, op);
 	JBUF_LIT(b, "\",\"ts_ms\":");
@@ -2059,16 +2145,9 @@ json_envelope(struct jbuf *b, const struct cdc_change *ch, const struct cdc_type
 	put_i64(b, floor_div(now_ns, 1000));
 	JBUF_LIT(b, ",\"ts_ns\":");
 	put_i64(b, now_ns);
-	if (o->tx_order > 0 && ch->txn != NULL) {
-		JBUF_LIT(b, ",\"transaction\":{\"id\":");
-		put_tx_id(b, ch->txn->xid, ch->lsn);
-		JBUF_LIT(b, ",\"total_order\":");
-		put_u64(b, o->tx_order);
-		JBUF_LIT(b, ",\"data_collection_order\":");
-		put_u64(b, o->tx_collection_order);
-		jbuf_putc(b, '}');
-	} else {
-		JBUF_LIT(b, ",\"transaction\":null");
+	if (!o->debezium) {
+		jbuf_putc(b, ',');
+		put_tx_block(b, ch, o);
 	}
 	if (ch->op == CDC_OP_MESSAGE) {
 		JBUF_LIT(b, ",\"message\":{\"prefix\":");
@@ -2107,9 +2186,35 @@ key_val(const struct cdc_change *ch, int i)
 	return first != NULL ? first : second;
 }
 
+static int put_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+                   const struct json_opts *o, struct cdc_err *err);
+
 int
 json_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
          const struct json_opts *o, struct cdc_err *err)
+{
+	size_t start = b->len;
+	int rc;
+
+	if (!o->debezium || !o->schemas)
+		return put_key(b, ch, types, o, err);
+	JBUF_LIT(b, "{\"schema\":");
+	if (ch->op == CDC_OP_MESSAGE)
+		connect_message_key_schema(b);
+	else if (ch->rel != NULL)
+		connect_key_schema(b, ch->rel, types, o);
+	JBUF_LIT(b, ",\"payload\":");
+	if ((rc = put_key(b, ch, types, o, err)) != 0) {
+		b->len = start;   /* no key (1), or an error */
+		return rc;
+	}
+	jbuf_putc(b, '}');
+	return check_oom(b, start, err);
+}
+
+static int
+put_key(struct jbuf *b, const struct cdc_change *ch, const struct cdc_types *types,
+        const struct json_opts *o, struct cdc_err *err)
 {
 	struct map_ctx c = { .types = types, .o = o, .err = err, .typmod = -1 };
 	const struct cdc_rel *rel = ch->rel;
@@ -2165,14 +2270,23 @@ out:
 int
 json_tx_event(struct jbuf *key, struct jbuf *val, uint32_t xid, cdc_lsn lsn, int64_t ts_us,
               const struct json_tx_count *counts, size_t ncounts, uint64_t total,
-              struct cdc_err *err)
+              bool schemas, struct cdc_err *err)
 {
 	size_t kstart = key->len, vstart = val->len;
 	int rc;
 
+	if (schemas) {
+		JBUF_LIT(key, "{\"schema\":");
+		connect_tx_key_schema(key);
+		JBUF_LIT(key, ",\"payload\":");
+		JBUF_LIT(val, "{\"schema\":");
+		connect_tx_value_schema(val);
+		JBUF_LIT(val, ",\"payload\":");
+	}
 	JBUF_LIT(key, "{\"id\":");
 	put_tx_id(key, xid, lsn);
 	jbuf_putc(key, '}');
+	/* TransactionMetadataValue's field order */
 	JBUF_LIT(val, "{\"status\":");
 	if (counts == NULL)
 		JBUF_LIT(val, "\"BEGIN\"");
@@ -2180,10 +2294,8 @@ json_tx_event(struct jbuf *key, struct jbuf *val, uint32_t xid, cdc_lsn lsn, int
 		JBUF_LIT(val, "\"END\"");
 	JBUF_LIT(val, ",\"id\":");
 	put_tx_id(val, xid, lsn);
-	JBUF_LIT(val, ",\"ts_ms\":");
-	put_i64(val, floor_div(ts_us, 1000));
 	if (counts == NULL) {
-		JBUF_LIT(val, ",\"event_count\":null,\"data_collections\":null}");
+		JBUF_LIT(val, ",\"event_count\":null,\"data_collections\":null");
 	} else {
 		JBUF_LIT(val, ",\"event_count\":");
 		put_u64(val, total);
@@ -2197,7 +2309,14 @@ json_tx_event(struct jbuf *key, struct jbuf *val, uint32_t xid, cdc_lsn lsn, int
 			put_u64(val, counts[i].n);
 			jbuf_putc(val, '}');
 		}
-		JBUF_LIT(val, "]}");
+		jbuf_putc(val, ']');
+	}
+	JBUF_LIT(val, ",\"ts_ms\":");
+	put_i64(val, floor_div(ts_us, 1000));
+	jbuf_putc(val, '}');
+	if (schemas) {
+		jbuf_putc(key, '}');
+		jbuf_putc(val, '}');
 	}
 	if ((rc = check_oom(key, kstart, err)) != 0)
 		return rc;

@@ -79,6 +79,7 @@ struct json_opts {
 	enum json_time time_mode;
 	bool interval_string;        /* interval_handling_mode = string */
 	enum json_binary binary_mode;
+	bool schemas;                /* schemas = on: {"schema":...,"payload":...} (Debezium profile) */
 	const char *name;            /* source.name (topic_prefix) */
 	const char *db;              /* source.db */
 	const char *version;         /* source.version */
@@ -136,7 +137,7 @@ struct json_tx_count {
  * Debezium's PostgreSQL connector makes it (lsn: where the BEGIN or COMMIT is). */
 int json_tx_event(struct jbuf *key, struct jbuf *val, uint32_t xid, cdc_lsn lsn, int64_t ts_us,
                   const struct json_tx_count *counts, size_t ncounts, uint64_t total,
-                  struct cdc_err *err);
+                  bool schemas, struct cdc_err *err);
 
 /* Append the record key: {"col":value,...} of the key columns (cdc_column.pk).
  * Returns 1 (and appends nothing) when the relation has no key: the key is null. */

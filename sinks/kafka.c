@@ -98,6 +98,7 @@ struct kafka_sink {
 	struct kafka_ctx ctx;
 	const struct cdc_types *types;
 	struct json_opts jopts;
+	struct json_opts hdr_jopts;        /* jopts without schemas: __debezium.* headers */
 	char *prefix;
 	bool tombstones;
 	bool messages;             /* op "m" records to <prefix>.message */
@@ -696,18 +697,25 @@ tx_reset(struct kafka_sink *s)
 static bool
 tx_has_meta(const struct kafka_sink *s, const struct cdc_change *ch)
 {
-	return s->txmeta && ch->rel != NULL && ch->op != CDC_OP_READ && ch->op != CDC_OP_MESSAGE &&
-	       ch->txn != NULL && !ch->txn->snapshot && ch->txn->xid != 0;
+	/* rows and, as Debezium's, transactional messages (data collection
+	 * LOGICAL_DECODING_MESSAGE) */
+	bool counted = ch->op == CDC_OP_MESSAGE ? ch->msg != NULL && ch->msg->transactional
+	                                        : ch->rel != NULL && ch->op != CDC_OP_READ;
+
+	return s->txmeta && counted && ch->txn != NULL && !ch->txn->snapshot && ch->txn->xid != 0;
 }
 
-/* The count entry of ch's table in the open transaction, added if new; NULL: OOM. */
+/* The count entry of ch's table in the open transaction, added if new (rel NULL: the
+ * messages', Debezium's LOGICAL_DECODING_MESSAGE); NULL: OOM. */
 static struct txcount *
 tx_count(struct kafka_sink *s, const struct cdc_rel *rel)
 {
+	uint32_t oid = rel != NULL ? rel->oid : 0;
 	struct txcount *c;
+	int len;
 
 	for (size_t i = s->ntxc; i-- > 0;)
-		if (s->txc[i].oid == rel->oid)
+		if (s->txc[i].oid == oid)
 			return &s->txc[i];
 	if (s->ntxc == s->txccap) {
 		size_t cap = s->txccap ? s->txccap * 2 : 8;
@@ -719,10 +727,14 @@ tx_count(struct kafka_sink *s, const struct cdc_rel *rel)
 		s->txccap = cap;
 	}
 	c = &s->txc[s->ntxc];
-	if (asprintf(&c->collection, "%s.%s", rel->schema ? rel->schema : "",
-	             rel->name ? rel->name : "") < 0)
+	if (rel == NULL)
+		len = asprintf(&c->collection, "LOGICAL_DECODING_MESSAGE");
+	else
+		len = asprintf(&c->collection, "%s.%s", rel->schema ? rel->schema : "",
+		               rel->name ? rel->name : "");
+	if (len < 0)
 		return NULL;
-	c->oid = rel->oid;
+	c->oid = oid;
 	c->n = 0;
 	s->ntxc++;
 	return c;
@@ -753,7 +765,7 @@ tx_produce(struct kafka_sink *s, const struct cdc_txn *txn, bool end, const stru
 	jbuf_reset(&s->val);
 	/* the key is JSON in both formats, as a row's */
 	rc = json_tx_event(&s->txkey, &s->val, txn->xid, lsn, txn->commit_ts_us, end ? cv : NULL,
-	                   s->ntxc, s->tx_total, err);
+	                   s->ntxc, s->tx_total, s->jopts.debezium && s->jopts.schemas, err);
 	if (rc == 0 && s->penc != NULL)
 		rc = proto_tx_event(s->penc, txn->xid, lsn, txn->commit_ts_us, end ? cv : NULL, s->ntxc,
 		                    s->tx_total, &pval, &vallen, err);
@@ -848,6 +860,8 @@ kafka_open(const struct sink_env *env, struct cdc_err *err)
 	s->txmeta = cfg->transaction_topic;
 	s->prefix = strdup(cfg->topic_prefix);
 	sink_json_opts(env, &s->jopts);
+	s->hdr_jopts = s->jopts;
+	s->hdr_jopts.schemas = false;
 	jbuf_init(&s->key);
 	jbuf_init(&s->val);
 	jbuf_init(&s->name);
@@ -1076,7 +1090,8 @@ kafka_write(struct sink *base, const struct cdc_change *ch, struct cdc_err *err)
 				other.old_kind = ch->other_kind;
 			}
 			jbuf_reset(&s->hdr);
-			if ((rc = json_key(&s->hdr, &other, s->types, &s->jopts, err)) < 0)
+			/* the header is the key's payload, without a schema */
+			if ((rc = json_key(&s->hdr, &other, s->types, &s->hdr_jopts, err)) < 0)
 				return rc;
 			hname = rc == 0 ? (ch->op == CDC_OP_DELETE ? "__debezium.newkey"
 			                                           : "__debezium.oldkey") : NULL;

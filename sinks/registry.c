@@ -61,6 +61,7 @@ sink_json_opts(const struct sink_env *env, struct json_opts *o)
 		o->time_mode = (enum json_time) env->format->time_mode;
 		o->interval_string = env->format->interval_mode == CFG_INTERVAL_STRING;
 		o->binary_mode = (enum json_binary) env->format->binary_mode;
+		o->schemas = env->format->schemas;
 	}
 	o->name = env->source_name;
 	o->db = env->dbname;

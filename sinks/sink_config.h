@@ -36,6 +36,7 @@ struct sink_format_cfg {
 	enum cfg_time_mode time_mode;
 	enum cfg_interval_mode interval_mode;
 	enum cfg_binary_mode binary_mode;
+	bool schemas;                      /* schemas = on: Kafka Connect JsonConverter envelopes */
 };
 
 /* [sink.kafka] */

@@ -36,6 +36,7 @@ run_profile() {   # run_profile NAME SLOT [--set ...]: stream ROW, an update, a 
 	psql_q "$ROW"
 	psql_q "UPDATE tt SET dt = '2016-11-05' WHERE pk = 1"
 	psql_q "DELETE FROM tt WHERE pk = 1"
+	[[ -z ${EXTRA_SQL-} ]] || psql_q "$EXTRA_SQL" >/dev/null
 	psql_q "TRUNCATE tt"
 	mapfile -t K < <(kafka_args "$name")
 	agent_start "$name" "${K[@]}" --set sink.stdout.enabled=on --set "source.slot=$slot" \
@@ -104,6 +105,54 @@ t_eq "double decimals, as Java prints doubles: 1.1 10.0 10.1111 \"NaN\" 1234.11"
 	'"d":1.1 "dzs":10.0 "dvs":10.1111 "nan":"NaN" "csh":1234.11' \
 	"$(for f in d dzs dvs nan csh; do grep -o "\"$f\":[^,]*" <<<"$raw" | head -1; done | xargs -d '\n')"
 t_eq "base64-url-safe bytea" '"AQID"' "$(jq -c 'select(.op == "c") | .after.ba' "$PG_TMP/dbz3.kafka")"
+
+# schemas = on: Kafka Connect's JsonConverter envelopes, read back by an independent
+# reader of them (connect_check.py), on the row, message and transaction topics
+EXTRA_SQL="BEGIN; SELECT pg_logical_emit_message(true, 'outbox', 'hi'); INSERT INTO tt (pk) VALUES (2); DELETE FROM tt WHERE pk = 2; COMMIT" \
+	run_profile dbz4 dbz4 --set format.profile=debezium --set format.schemas=on \
+	--set sink.kafka.transaction_topic=on
+CC="$(dirname "$0")/connect_check.py"
+for topic in dbz4.public.tt dbz4.message dbz4.transaction; do
+	kafka_json "$topic" >"$PG_TMP/$topic.raw"
+	python3 "$CC" <"$PG_TMP/$topic.raw" >"$PG_TMP/$topic.conv" || true
+	t_eq "schemas = on, $topic: every key and value reads back under its schema" "" \
+		"$(grep ERROR "$PG_TMP/$topic.conv" || true)"
+done
+t_eq "schemas = on: records on the three topics (5 rows + 2 tombstones, 1 message, BEGIN/END x4)" \
+	"7 1 8" "$(wc -l <"$PG_TMP/dbz4.public.tt.conv") $(wc -l <"$PG_TMP/dbz4.message.conv") $(wc -l <"$PG_TMP/dbz4.transaction.conv")"
+C=$(jq -c 'select(.value.op == "c" and .value.after.pk == 1) | .value.after' "$PG_TMP/dbz4.public.tt.conv")
+t_eq "schemas = on, converted: Decimals by their scale, VariableScaleDecimal, money, numeric[]" \
+	'"1.10" "10" {"scale":4,"value":"018af7"} "1234.11" "-1234.11" ["1.20","3.40"]' \
+	"$(jq -c '[.d, .dzs, .dvs, .csh, .ncsh, .na] | .[]' <<<"$C" | xargs -d '\n')"
+t_eq "schemas = on: the payload is the schemaless record's" "" \
+	"$(diff <(jq -c 'select(.op == "c") | .after' "$PG_TMP/dbz.kafka") \
+	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after'))"
+S=$(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | head -1 | jq -c .schema)
+fs() { jq -c --arg f "$1" '.fields[] | select(.field == "after") | .fields[] | select(.field == $f)' <<<"$S"; }
+t_eq "schemas = on: the envelope's name and version, the row struct's" \
+	'"dbz4.public.tt.Envelope" 2 "dbz4.public.tt.Value" "io.debezium.connector.postgresql.Source" "event.block"' \
+	"$(jq -c '.name, .version, (.fields[0].name), (.fields[2].name), (.fields[3].name)' <<<"$S" | xargs -d '\n')"
+t_eq "schemas = on: the key column is required, the others optional (NOT NULL from the catalog)" \
+	'{"type":"int32","optional":false,"field":"pk"} true' "$(fs pk) $(fs d | jq .optional)"
+t_eq "schemas = on: logical types" \
+	'"io.debezium.time.Date" "io.debezium.time.MicroTime" "io.debezium.time.Time" "io.debezium.time.MicroTimestamp" "io.debezium.time.ZonedTimestamp" "io.debezium.time.ZonedTime" "io.debezium.time.MicroDuration" {"scale":"2","connect.decimal.precision":"3"}' \
+	"$(for f in dt ti tip ts tz ttz it; do fs $f | jq -c .name; done | xargs -d '\n') $(fs d | jq -c .parameters)"
+t_eq "schemas = on: the key envelope" \
+	'{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"pk"}],"optional":false,"name":"dbz4.public.tt.Key"},"payload":{"pk":1}}' \
+	"$(jq -r 'select(.payload != null) | .key' "$PG_TMP/dbz4.public.tt.raw" | head -1 | jq -c .)"
+t_eq "schemas = on: the message record (MessageKey/MessageValue, op m, content)" \
+	'"io.debezium.connector.postgresql.MessageKey" "io.debezium.connector.postgresql.MessageValue" "m" "outbox" "6869"' \
+	"$(jq -r .key "$PG_TMP/dbz4.message.raw" | jq -c .schema.name) $(jq -r .payload "$PG_TMP/dbz4.message.raw" | jq -c .schema.name) $(jq -c '.value.op, .value.message.prefix, .value.message.content' "$PG_TMP/dbz4.message.conv" | xargs -d '\n')"
+t_eq "schemas = on: transaction records (TransactionMetadataKey/Value)" \
+	'"io.debezium.connector.common.TransactionMetadataKey" "io.debezium.connector.common.TransactionMetadataValue"' \
+	"$(jq -r .key "$PG_TMP/dbz4.transaction.raw" | head -1 | jq -c .schema.name) $(jq -r .payload "$PG_TMP/dbz4.transaction.raw" | head -1 | jq -c .schema.name)"
+mapfile -t base < <(agent_args)
+set +e
+"$PGCDC_BIN" "${base[@]}" --set format.schemas=on check >/dev/null 2>"$PG_TMP/schemas.err"
+rc=$?
+set -e
+t_eq "schemas = on without the Debezium profile: a config error (exit 2)" \
+	"2 yes" "$rc $(grep -q 'format.schemas: on needs profile = debezium' "$PG_TMP/schemas.err" && echo yes || echo no)"
 
 # the default profile is untouched
 run_profile pg pg

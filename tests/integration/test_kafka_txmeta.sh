@@ -4,8 +4,9 @@
 # record after them on <topic_prefix>.transaction, keyed {"id"}, the id "<txId>:<LSN>"
 # as Debezium's PostgreSQL connector makes it, END with event_count and the count per
 # table (data_collections); each row record carries "transaction": {"id", "total_order",
-# "data_collection_order"}.  Snapshot (backfill) rows, messages and transactions that
-# produced no record have none.  Off (the default): "transaction": null, no topic.
+# "data_collection_order"}.  A transactional message counts as Debezium's do (data
+# collection LOGICAL_DECODING_MESSAGE, DBZ-8185).  Snapshot (backfill) rows and
+# transactions that produced no record have none.  Off (the default): "transaction": null, no topic.
 # JSON and protobuf, read back with kcat.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,7 @@ psql_q "BEGIN; INSERT INTO t VALUES (1, 'a'); INSERT INTO u VALUES (2, 'u2');
 psql_q "INSERT INTO skipped VALUES (1)"
 psql_q "BEGIN; INSERT INTO t VALUES (9, 'rolled back'); ROLLBACK"
 psql_q "DELETE FROM t WHERE id = 2"
+psql_q "SELECT pg_logical_emit_message(false, 'audit', 'n')" >/dev/null
 wait_caught_up 60 || t_fail "caught up" "slot did not confirm the current WAL position"
 agent_stop TERM
 t_eq "agent exits 0" 0 "$AGENT_RC"
@@ -44,10 +46,10 @@ t_eq "transaction topic: the transactions are those of the rows" \
 	"$(jq -r '.id | split(":")[0]' "$PG_TMP/tx" | sort -u | xargs)"
 t_eq "keys are {\"id\"} of the record's id" "true" \
 	"$(jq -s 'map((.key | fromjson | .id) == (.payload | fromjson | .id)) | all' "$PG_TMP/tx.json")"
-# the transaction of four rows in two tables (and a message, which counts for none)
+# the transaction of four rows in two tables and a transactional message
 xid=$(jq -r 'select(.after.id == 1 and .source.table == "t") | .source.txId' "$PG_TMP/rows")
-t_eq "END: event_count 4, per table t 2 and u 2" \
-	'4 [{"data_collection":"public.t","event_count":2},{"data_collection":"public.u","event_count":2}]' \
+t_eq "END: event_count 5, per table t 2 and u 2, the message under LOGICAL_DECODING_MESSAGE" \
+	'5 [{"data_collection":"LOGICAL_DECODING_MESSAGE","event_count":1},{"data_collection":"public.t","event_count":2},{"data_collection":"public.u","event_count":2}]' \
 	"$(jq -c --arg x "$xid" 'select(.status == "END" and (.id | startswith($x + ":"))) | "\(.event_count) \(.data_collections | sort_by(.data_collection) | tojson)"' -r "$PG_TMP/tx")"
 t_eq "BEGIN: event_count and data_collections null" "null null null null null null" \
 	"$(jq -r 'select(.status == "BEGIN") | "\(.event_count) \(.data_collections)"' "$PG_TMP/tx" | xargs)"
@@ -65,7 +67,7 @@ t_eq "ids: <txId>:<LSN>, BEGIN at the first row, END after the last, ts_ms the c
 t_eq "rows: transaction.id is <txId>:<its LSN>" "true" \
 	"$(jq -s 'map(select(.op != "r")) | map(.transaction.id == "\(.source.txId):\(.source.lsn)") | all' "$PG_TMP/rows")"
 t_eq "rows: total_order over the transaction, data_collection_order within the table" \
-	"t:1:1:1 u:2:2:1 t:2:3:2 u:1:4:2" \
+	"t:1:1:1 u:2:2:1 t:2:4:2 u:1:5:2" \
 	"$(jq -r --arg x "$xid" 'select(.source.txId == ($x | tonumber)) | [.source.lsn, "\(.source.table):\(.after.id):\(.transaction.total_order):\(.transaction.data_collection_order)"] | @tsv' "$PG_TMP/rows" \
 		| sort -n | cut -f2 | xargs)"
 end_of() {   # end_of JQ-SELECTOR: the END record of the transaction of the row selected
@@ -77,8 +79,11 @@ t_eq "a single-row transaction: END counts 1" \
 	'1 [{"data_collection":"public.u","event_count":1}]' "$(end_of '.op == "c" and .after.id == 1 and .source.table == "u"')"
 t_eq "the delete's transaction: END counts 1 on t" \
 	'1 [{"data_collection":"public.t","event_count":1}]' "$(end_of '.op == "d"')"
+t_eq "the message: its transaction block, third in the transaction, first of its collection" \
+	"true 3 1" "$(kafka_records x.message | jq -r --arg x "$xid" 'select(.message.prefix == "outbox") | "\(.transaction.id == "\($x):\(.source.lsn)") \(.transaction.total_order) \(.transaction.data_collection_order)"')"
 t_eq "backfill rows: transaction null" "null" "$(jq -c 'select(.op == "r") | .transaction' "$PG_TMP/rows")"
-t_eq "messages: transaction null" "null" "$(kafka_records x.message | jq -c .transaction)"
+t_eq "a non-transactional message: transaction null" "null" \
+	"$(kafka_records x.message | jq -c 'select(.message.prefix == "audit") | .transaction')"
 
 # protobuf: Change.transaction_block and TransactionEvent on the same topic
 mapfile -t KP < <(kafka_args xp protobuf)

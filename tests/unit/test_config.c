@@ -201,7 +201,7 @@ test_example_file(void **state)
 		"receive_timeout", "failover", "on_gap", "snapshot_method", "chunk_rows", "max_rate",
 		"max_inflight", "level", "format", "exclude_columns", "mask_columns",
 		"include_tables", "numeric", "unchanged_toast", "profile", "decimal_handling_mode",
-		"time_precision_mode", "interval_handling_mode", "binary_handling_mode", "brokers", "topic_prefix",
+		"time_precision_mode", "interval_handling_mode", "binary_handling_mode", "schemas", "brokers", "topic_prefix",
 		"tombstones", "messages", "transaction_topic", "kafka.<property>", "directory", "compression", "rotate_rows",
 		"rotate_bytes", "rotate_interval", "row_group_rows", "interval",
 		"lag_bytes_warning", "lag_bytes_critical", "lag_seconds_warning",
@@ -572,6 +572,14 @@ test_enums_case_and_values(void **state)
 	assert_int_equal(c->format.time_mode, CFG_TIME_CONNECT);
 	assert_int_equal(c->format.binary_mode, CFG_BINARY_HEX);
 	cfg_free(c);
+	/* schemas = on: Debezium's schemas, of JSON records */
+	c = load_ok("[sink.stdout]\n[format]\nprofile = debezium\nschemas = on\n");
+	assert_true(c->format.schemas);
+	cfg_free(c);
+	expect_err("[sink.stdout]\n[format]\nschemas = on\n", "t.conf:3: format.schemas: ",
+	           "needs profile = debezium");
+	expect_err("[sink.kafka]\nbrokers = k:9092\nformat = protobuf\n[format]\nprofile = debezium\n"
+	           "schemas = on\n", "t.conf:6: format.schemas: ", "sink.kafka.format is protobuf");
 	expect_err("[sink.stdout]\n[format]\nprofile = confluent\n", "t.conf:3: format.profile: ",
 	           "pgcdc or debezium");
 	expect_err("[sink.stdout]\n[format]\ntime_precision_mode = micro\n",

@@ -198,8 +198,8 @@ test_values(void **state)
 	(void) state;
 	for (size_t k = 0; k < NELEM(cases); k++) {
 		const struct dcase *t = &cases[k];
-		struct cdc_column cols[] = { { "id", 23, -1, true, true },
-		                             { "c", t->oid, t->typmod, false, false } };
+		struct cdc_column cols[] = { { "id", 23, -1, true, true, false },
+		                             { "c", t->oid, t->typmod, false, false, false } };
 		struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "t",
 		                       .replident = 'd', .ncols = 2, .cols = cols, .version = 1,
 		                       .npk = 1 };
@@ -231,9 +231,9 @@ test_values(void **state)
 static void
 test_envelope(void **state)
 {
-	struct cdc_column cols[] = { { "id", 1700, NUMERIC(5, 0), true, true },
-	                             { "v", 25, -1, false, false },
-	                             { "d", 1082, -1, false, false } };
+	struct cdc_column cols[] = { { "id", 1700, NUMERIC(5, 0), true, true, false },
+	                             { "v", 25, -1, false, false, false },
+	                             { "d", 1082, -1, false, false, false } };
 	struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "t", .replident = 'd',
 	                       .ncols = 3, .cols = cols, .version = 1, .npk = 1 };
 	struct cdc_value nv[] = { { CDC_VAL_TEXT, 2, "10" }, { CDC_VAL_TEXT, 1, "x" },
@@ -281,12 +281,417 @@ test_envelope(void **state)
 	assert_false(json_skips(&plain, &tr));
 }
 
+/* ---- schemas = on: Kafka Connect's JsonConverter envelopes ---- */
+
+/* Whether payload p is what JsonConverter reads back with schema s (its
+ * toConnectData): every struct field of the schema present and no other, integers
+ * in range, bytes as base64, nulls only where optional.  Says where it is not. */
+static bool
+conforms(const json_t *s, const json_t *p, const char *path)
+{
+	const char *type = json_string_value(json_object_get(s, "type"));
+	bool optional = json_is_true(json_object_get(s, "optional"));
+
+	if (type == NULL)
+		return print_message("%s: schema without a type\n", path), false;
+	if (json_is_null(p)) {
+		if (!optional)
+			print_message("%s: null in a required field\n", path);
+		return optional;
+	}
+	if (strcmp(type, "struct") == 0) {
+		const json_t *fields = json_object_get(s, "fields"), *f;
+		size_t i;
+
+		if (!json_is_object(p) || json_object_size(p) != json_array_size(fields))
+			return print_message("%s: not a struct of %zu fields\n", path,
+			                     json_array_size(fields)), false;
+		json_array_foreach(fields, i, f) {
+			const char *name = json_string_value(json_object_get(f, "field"));
+			char sub[256];
+
+			snprintf(sub, sizeof(sub), "%s.%s", path, name != NULL ? name : "?");
+			if (name == NULL || json_object_get(p, name) == NULL)
+				return print_message("%s: missing\n", sub), false;
+			if (!conforms(f, json_object_get(p, name), sub))
+				return false;
+		}
+		return true;
+	}
+	if (strcmp(type, "array") == 0) {
+		const json_t *e;
+		size_t i;
+
+		if (!json_is_array(p))
+			return print_message("%s: not an array\n", path), false;
+		json_array_foreach(p, i, e)
+			if (!conforms(json_object_get(s, "items"), e, path))
+				return false;
+		return true;
+	}
+	if (strcmp(type, "string") == 0 || strcmp(type, "bytes") == 0) {
+		if (!json_is_string(p))
+			return print_message("%s: not a string\n", path), false;
+		if (type[0] == 'b')
+			for (const char *c = json_string_value(p); *c != '\0'; c++)
+				if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+				           *c) == NULL)
+					return print_message("%s: not base64\n", path), false;
+		return true;
+	}
+	if (strcmp(type, "boolean") == 0)
+		return json_is_boolean(p) || (print_message("%s: not a boolean\n", path), false);
+	if (strncmp(type, "float", 5) == 0)
+		return json_is_number(p) || (print_message("%s: not a number\n", path), false);
+	if (strncmp(type, "int", 3) == 0) {
+		int bits = atoi(type + 3);
+		json_int_t v = json_integer_value(p);
+
+		if (!json_is_integer(p))
+			return print_message("%s: not an integer\n", path), false;
+		if (bits < 64 && (v >= ((json_int_t) 1 << (bits - 1)) || v < -((json_int_t) 1 << (bits - 1))))
+			return print_message("%s: %lld out of %s\n", path, (long long) v, type), false;
+		return true;
+	}
+	return print_message("%s: unknown type %s\n", path, type), false;
+}
+
+/* The field schema of column name in the "after" struct of a value schema. */
+static const json_t *
+field_schema(const json_t *value_schema, const char *name)
+{
+	const json_t *f, *c;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(value_schema, "fields"), i, f)
+		if (strcmp(json_string_value(json_object_get(f, "field")), "after") == 0)
+			json_array_foreach(json_object_get(f, "fields"), k, c)
+				if (strcmp(json_string_value(json_object_get(c, "field")), name) == 0)
+					return c;
+	return NULL;
+}
+
+static void
+assert_field_schema(const json_t *vs, const char *name, const char *want)
+{
+	const json_t *got = field_schema(vs, name);
+	json_t *w = json_loads(want, 0, NULL);
+
+	assert_non_null(w);
+	if (got == NULL || !json_equal(got, w)) {
+		char *g = got != NULL ? json_dumps(got, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+		fail_msg("schema of %s: got %s, want %s", name, g != NULL ? g : "(none)", want);
+	}
+	json_decref(w);
+}
+
+struct scol {
+	const char *name;
+	uint32_t oid;
+	int32_t typmod;
+	bool notnull;
+	const char *value;
+	const char *schema;       /* expected field schema in the default modes */
+};
+
+static const struct scol scols[] = {
+	{ "id", 23, -1, true, "7", "{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"}" },
+	{ "s", 21, -1, false, "-3", "{\"type\":\"int16\",\"optional\":true,\"field\":\"s\"}" },
+	{ "big", 20, -1, false, "9007199254740993",
+	  "{\"type\":\"int64\",\"optional\":true,\"field\":\"big\"}" },
+	{ "o", 26, -1, false, "4000000000", "{\"type\":\"int64\",\"optional\":true,\"field\":\"o\"}" },
+	{ "f4", 700, -1, false, "1.5", "{\"type\":\"float32\",\"optional\":true,\"field\":\"f4\"}" },
+	{ "f8", 701, -1, false, "2.25", "{\"type\":\"float64\",\"optional\":true,\"field\":\"f8\"}" },
+	{ "flag", 16, -1, false, "t", "{\"type\":\"boolean\",\"optional\":true,\"field\":\"flag\"}" },
+	{ "txt", 25, -1, true, "hi", "{\"type\":\"string\",\"optional\":false,\"field\":\"txt\"}" },
+	{ "amount", 1700, NUMERIC(10, 2), true, "12.50",
+	  "{\"type\":\"bytes\",\"optional\":false,\"name\":\"org.apache.kafka.connect.data.Decimal\","
+	  "\"version\":1,\"parameters\":{\"scale\":\"2\",\"connect.decimal.precision\":\"10\"},"
+	  "\"field\":\"amount\"}" },
+	{ "n", 1700, -1, false, "10.1111",
+	  "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
+	  "{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}],\"optional\":true,"
+	  "\"name\":\"io.debezium.data.VariableScaleDecimal\",\"version\":1,"
+	  "\"doc\":\"Variable scaled decimal\",\"field\":\"n\"}" },
+	{ "m", 790, -1, false, "$1,234.11",
+	  "{\"type\":\"bytes\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Decimal\","
+	  "\"version\":1,\"parameters\":{\"scale\":\"2\"},\"field\":\"m\"}" },
+	{ "d", 1082, -1, false, "2016-11-04",
+	  "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Date\",\"version\":1,"
+	  "\"field\":\"d\"}" },
+	{ "t3", 1083, 3, false, "13:51:30.123",
+	  "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Time\",\"version\":1,"
+	  "\"field\":\"t3\"}" },
+	{ "t", 1083, -1, false, "13:51:30.123456",
+	  "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.MicroTime\",\"version\":1,"
+	  "\"field\":\"t\"}" },
+	{ "ts3", 1114, 3, false, "2016-11-04 13:51:30.123",
+	  "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.Timestamp\",\"version\":1,"
+	  "\"field\":\"ts3\"}" },
+	{ "ts", 1114, -1, false, "2016-11-04 13:51:30.123456",
+	  "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.MicroTimestamp\","
+	  "\"version\":1,\"field\":\"ts\"}" },
+	{ "tz", 1184, -1, false, "2016-11-04 13:51:30.123456+00",
+	  "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.time.ZonedTimestamp\","
+	  "\"version\":1,\"field\":\"tz\"}" },
+	{ "ttz", 1266, -1, false, "13:51:30+02",
+	  "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.time.ZonedTime\",\"version\":1,"
+	  "\"field\":\"ttz\"}" },
+	{ "iv", 1186, -1, false, "P1Y2M3DT4H5M6.78S",
+	  "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.MicroDuration\","
+	  "\"version\":1,\"field\":\"iv\"}" },
+	{ "u", 2950, -1, false, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+	  "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Uuid\",\"version\":1,"
+	  "\"field\":\"u\"}" },
+	{ "j", 3802, -1, false, "{\"a\": 1}",
+	  "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Json\",\"version\":1,"
+	  "\"field\":\"j\"}" },
+	{ "x", 142, -1, false, "<a/>",
+	  "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Xml\",\"version\":1,"
+	  "\"field\":\"x\"}" },
+	{ "b", 17, -1, false, "\\x010203", "{\"type\":\"bytes\",\"optional\":true,\"field\":\"b\"}" },
+	{ "arr", 1007, -1, false, "{1,NULL,3}",
+	  "{\"type\":\"array\",\"items\":{\"type\":\"int32\",\"optional\":true},\"optional\":true,"
+	  "\"field\":\"arr\"}" },
+	{ "nul", 25, -1, false, NULL, "{\"type\":\"string\",\"optional\":true,\"field\":\"nul\"}" },
+};
+
+#define NSCOLS (sizeof(scols) / sizeof(scols[0]))
+
+static json_t *
+encode_key(const struct json_opts *o, const struct cdc_change *ch)
+{
+	struct jbuf b = { 0 };
+	struct cdc_err err;
+	json_t *j;
+
+	cdc_err_clear(&err);
+	if (json_key(&b, ch, NULL, o, &err) != 0)
+		fail_msg("json_key: %s", err.msg);
+	j = json_loadb(b.data, b.len, 0, NULL);
+	assert_non_null(j);
+	jbuf_free(&b);
+	return j;
+}
+
+static void
+test_schemas(void **state)
+{
+	struct cdc_column cols[NSCOLS];
+	struct cdc_value vals[NSCOLS];
+	struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "orders", .replident = 'd',
+	                       .ncols = (int) NSCOLS, .cols = cols, .version = 1, .npk = 1 };
+	struct cdc_tuple tup = { (int) NSCOLS, vals };
+	struct cdc_change ins = { .op = 'c', .lsn = 24023184, .txn = &txn, .rel = &rel,
+	                          .new_tuple = &tup };
+	struct cdc_change del = { .op = 'd', .lsn = 24023190, .txn = &txn, .rel = &rel,
+	                          .old_tuple = &tup, .old_kind = 'O' };
+	static const char *const modes_want[][3] = {
+		/* mode-dependent field schemas: column, mode, expected */
+		{ "amount", "S", "{\"type\":\"string\",\"optional\":false,\"field\":\"amount\"}" },
+		{ "m", "D", "{\"type\":\"float64\",\"optional\":true,\"field\":\"m\"}" },
+		{ "d", "C", "{\"type\":\"int32\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Date\","
+		            "\"version\":1,\"field\":\"d\"}" },
+		{ "t", "C", "{\"type\":\"int32\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Time\","
+		            "\"version\":1,\"field\":\"t\"}" },
+		{ "ts", "C", "{\"type\":\"int64\",\"optional\":true,"
+		             "\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1,\"field\":\"ts\"}" },
+		{ "t3", "U", "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.MicroTime\","
+		             "\"version\":1,\"field\":\"t3\"}" },
+		{ "iv", "I", "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.time.Interval\","
+		             "\"version\":1,\"field\":\"iv\"}" },
+		{ "b", "B", "{\"type\":\"string\",\"optional\":true,\"field\":\"b\"}" },
+		{ "b", "H", "{\"type\":\"string\",\"optional\":true,\"field\":\"b\"}" },
+	};
+	static const struct { char code; int mode; } mode_of[] = {
+		{ 'S', M_STRING }, { 'D', M_DOUBLE }, { 'C', M_CONNECT }, { 'U', M_ADAPTIVE_US },
+		{ 'I', M_IVSTRING }, { 'B', M_BASE64 }, { 'H', M_HEX }, { 'X', M_BASE64URL },
+	};
+	json_t *j, *k, *ws;
+	const json_t *vs, *f;
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < NSCOLS; i++) {
+		cols[i] = (struct cdc_column) { (char *) scols[i].name, scols[i].oid, scols[i].typmod,
+		                                i == 0, i == 0, scols[i].notnull };
+		vals[i] = scols[i].value == NULL
+		          ? (struct cdc_value) { CDC_VAL_NULL, 0, NULL }
+		          : (struct cdc_value) { CDC_VAL_TEXT, (uint32_t) strlen(scols[i].value),
+		                                 scols[i].value };
+	}
+	for (size_t m = 0; m < NELEM(mode_of); m++) {
+		struct json_opts o = opts_for(mode_of[m].mode);
+
+		o.schemas = true;
+		for (int c = 0; c < 2; c++) {
+			j = encode_row(&o, c == 0 ? &ins : &del);
+			if (!conforms(json_object_get(j, "schema"), json_object_get(j, "payload"), "value"))
+				fail_msg("mode %c: the payload does not conform to its schema", mode_of[m].code);
+			json_decref(j);
+		}
+		k = encode_key(&o, &ins);
+		assert_true(conforms(json_object_get(k, "schema"), json_object_get(k, "payload"), "key"));
+		json_decref(k);
+		j = encode_row(&o, &ins);
+		for (size_t w = 0; w < NELEM(modes_want); w++)
+			if (modes_want[w][1][0] == mode_of[m].code)
+				assert_field_schema(json_object_get(j, "schema"), modes_want[w][0], modes_want[w][2]);
+		json_decref(j);
+	}
+
+	{
+		struct json_opts o = opts_for(M_DEFAULT);
+
+		o.schemas = true;
+		j = encode_row(&o, &ins);
+		vs = json_object_get(j, "schema");
+		for (i = 0; i < NSCOLS; i++)
+			assert_field_schema(vs, scols[i].name, scols[i].schema);
+		/* the envelope: Debezium 3's names, version and field order */
+		assert_string_equal(json_string_value(json_object_get(vs, "name")),
+		                    "pgcdc.public.orders.Envelope");
+		assert_int_equal(json_integer_value(json_object_get(vs, "version")), 2);
+		assert_true(json_is_false(json_object_get(vs, "optional")));
+		{
+			static const char *const order[] = { "before", "after", "source", "transaction", "op",
+			                                     "ts_ms", "ts_us", "ts_ns" };
+			const char *key;
+			json_t *v;
+			size_t n = 0;
+
+			assert_int_equal(json_array_size(json_object_get(vs, "fields")), NELEM(order));
+			json_array_foreach(json_object_get(vs, "fields"), i, f)
+				assert_string_equal(json_string_value(json_object_get(f, "field")), order[i]);
+			/* the payload in the same order (JsonConverter writes it so) */
+			json_object_foreach(json_object_get(j, "payload"), key, v) {
+				(void) v;
+				assert_string_equal(key, order[n++]);
+			}
+		}
+		f = json_array_get(json_object_get(vs, "fields"), 0);
+		assert_string_equal(json_string_value(json_object_get(f, "name")), "pgcdc.public.orders.Value");
+		assert_true(json_is_true(json_object_get(f, "optional")));
+		f = json_array_get(json_object_get(vs, "fields"), 2);
+		assert_string_equal(json_string_value(json_object_get(f, "name")),
+		                    "io.debezium.connector.postgresql.Source");
+		ws = json_loads("{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\","
+		                "\"version\":1,\"parameters\":{\"allowed\":\"true,first,"
+		                "first_in_data_collection,last_in_data_collection,last,false,incremental\"},"
+		                "\"default\":\"false\",\"field\":\"snapshot\"}", 0, NULL);
+		assert_true(json_equal(json_array_get(json_object_get(f, "fields"), 4), ws));
+		json_decref(ws);
+		f = json_array_get(json_object_get(vs, "fields"), 3);
+		assert_string_equal(json_string_value(json_object_get(f, "name")), "event.block");
+		json_decref(j);
+
+		/* the key: only the key columns, required, named .Key */
+		k = encode_key(&o, &ins);
+		ws = json_loads("{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\","
+		                "\"optional\":false,\"field\":\"id\"}],\"optional\":false,"
+		                "\"name\":\"pgcdc.public.orders.Key\"},\"payload\":{\"id\":7}}", 0, NULL);
+		assert_true(json_equal(k, ws));
+		json_decref(ws);
+		json_decref(k);
+	}
+}
+
+/* The Debezium profile's message record: MessageValue {op, ts_ms, source,
+ * transaction, message}, the content by binary_handling_mode; with schemas. */
+static void
+test_message_record(void **state)
+{
+	static const uint8_t content[] = { 0xfb, 0xff, 'a' };
+	struct cdc_message msg = { .prefix = "outbox", .content = content, .len = sizeof(content),
+	                           .transactional = true };
+	struct cdc_change ch = { .op = 'm', .lsn = 24023184, .txn = &txn, .msg = &msg };
+	struct json_opts o = opts_for(M_DEFAULT);
+	json_t *j, *w, *k;
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	static const char *const order[] = { "op", "ts_ms", "source", "transaction", "message" };
+
+	(void) state;
+	j = encode_row(&o, &ch);
+	json_object_foreach(j, key, v) {
+		(void) v;
+		assert_true(n < NELEM(order));
+		assert_string_equal(key, order[n++]);
+	}
+	assert_int_equal(n, NELEM(order));
+	w = json_loads("{\"prefix\":\"outbox\",\"content\":\"+/9h\"}", 0, NULL);
+	assert_true(json_equal(json_object_get(j, "message"), w));
+	json_decref(w);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "source"), "table")), "");
+	json_decref(j);
+	o = opts_for(M_BASE64URL);
+	j = encode_row(&o, &ch);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "message"), "content")),
+	                    "-_9h");
+	json_decref(j);
+	o = opts_for(M_HEX);
+	o.schemas = true;
+	j = encode_row(&o, &ch);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "payload"),
+	                    "message"), "content")), "fbff61");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "schema"), "name")),
+	                    "io.debezium.connector.postgresql.MessageValue");
+	assert_true(conforms(json_object_get(j, "schema"), json_object_get(j, "payload"), "message"));
+	json_decref(j);
+	k = encode_key(&o, &ch);
+	w = json_loads("{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,"
+	               "\"field\":\"prefix\"}],\"optional\":false,"
+	               "\"name\":\"io.debezium.connector.postgresql.MessageKey\",\"version\":1},"
+	               "\"payload\":{\"prefix\":\"outbox\"}}", 0, NULL);
+	assert_true(json_equal(k, w));
+	json_decref(w);
+	json_decref(k);
+}
+
+/* The transaction topic's records with schemas. */
+static void
+test_tx_schemas(void **state)
+{
+	struct json_tx_count counts[] = { { "public.orders", 2 } };
+	struct jbuf k = { 0 }, v = { 0 };
+	struct cdc_err err;
+	json_t *jk, *jv;
+
+	(void) state;
+	cdc_err_clear(&err);
+	for (int end = 0; end < 2; end++) {
+		jbuf_reset(&k);
+		jbuf_reset(&v);
+		assert_int_equal(json_tx_event(&k, &v, 748, 24023300, INT64_C(1795341600123456),
+		                               end ? counts : NULL, 1, 2, true, &err), 0);
+		jk = json_loadb(k.data, k.len, 0, NULL);
+		jv = json_loadb(v.data, v.len, 0, NULL);
+		assert_non_null(jk);
+		assert_non_null(jv);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(jk, "schema"), "name")),
+		                    "io.debezium.connector.common.TransactionMetadataKey");
+		assert_string_equal(json_string_value(json_object_get(json_object_get(jv, "schema"), "name")),
+		                    "io.debezium.connector.common.TransactionMetadataValue");
+		assert_true(conforms(json_object_get(jk, "schema"), json_object_get(jk, "payload"), "txkey"));
+		assert_true(conforms(json_object_get(jv, "schema"), json_object_get(jv, "payload"), "txvalue"));
+		json_decref(jk);
+		json_decref(jv);
+	}
+	jbuf_free(&k);
+	jbuf_free(&v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_schemas),
+		cmocka_unit_test(test_message_record),
+		cmocka_unit_test(test_tx_schemas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -849,11 +849,11 @@ test_escape_block_boundaries(void **state)
 
 /* orders(id int4 PK, name text, amount numeric, ts timestamptz, doc text) */
 static struct cdc_column orders_cols[] = {
-	{ "id", 23, -1, true, true },
-	{ "name", 25, -1, false, false },
-	{ "amount", 1700, -1, false, false },
-	{ "ts", 1184, -1, false, false },
-	{ "doc", 25, -1, false, false },
+	{ "id", 23, -1, true, true, false },
+	{ "name", 25, -1, false, false, false },
+	{ "amount", 1700, -1, false, false, false },
+	{ "ts", 1184, -1, false, false, false },
+	{ "doc", 25, -1, false, false, false },
 };
 
 static struct cdc_rel orders = {
@@ -1115,21 +1115,23 @@ test_envelope_transaction(void **state)
 	json_decref(j);
 
 	cdc_err_clear(&err);
-	assert_int_equal(json_tx_event(&k, &v, 748, 24023000, INT64_C(1795341600123456), NULL, 0, 0,
+	assert_int_equal(json_tx_event(&k, &v, 748, 24023000, INT64_C(1795341600123456), NULL, 0, 0, false,
 	                               &err), 0);
 	jbuf_putc(&k, '\0');
 	jbuf_putc(&v, '\0');
 	assert_string_equal(k.data, "{\"id\":\"748:24023000\"}");
-	assert_string_equal(v.data, "{\"status\":\"BEGIN\",\"id\":\"748:24023000\",\"ts_ms\":1795341600123,"
-	                    "\"event_count\":null,\"data_collections\":null}");
+	/* TransactionMetadataValue's field order: status, id, event_count, data_collections, ts_ms */
+	assert_string_equal(v.data, "{\"status\":\"BEGIN\",\"id\":\"748:24023000\","
+	                    "\"event_count\":null,\"data_collections\":null,\"ts_ms\":1795341600123}");
 	jbuf_reset(&k);
 	jbuf_reset(&v);
-	assert_int_equal(json_tx_event(&k, &v, 748, 24023300, INT64_C(1795341600123456), counts, 2, 3,
+	assert_int_equal(json_tx_event(&k, &v, 748, 24023300, INT64_C(1795341600123456), counts, 2, 3, false,
 	                               &err), 0);
 	jbuf_putc(&v, '\0');
-	assert_string_equal(v.data, "{\"status\":\"END\",\"id\":\"748:24023300\",\"ts_ms\":1795341600123,"
+	assert_string_equal(v.data, "{\"status\":\"END\",\"id\":\"748:24023300\","
 	                    "\"event_count\":3,\"data_collections\":[{\"data_collection\":\"public.orders\","
-	                    "\"event_count\":2},{\"data_collection\":\"s.\\\"q\\\"\",\"event_count\":1}]}");
+	                    "\"event_count\":2},{\"data_collection\":\"s.\\\"q\\\"\",\"event_count\":1}],"
+	                    "\"ts_ms\":1795341600123}");
 	jbuf_free(&k);
 	jbuf_free(&v);
 }
@@ -1452,9 +1454,9 @@ static void
 test_envelope_names_and_types(void **state)
 {
 	struct cdc_column cols[] = {
-		{ "we\"ird\n", 16384, -1, true, true },
-		{ "\xc3\xbc", 16389, -1, false, false },
-		{ NULL, 17, -1, false, false },
+		{ "we\"ird\n", 16384, -1, true, true, false },
+		{ "\xc3\xbc", 16389, -1, false, false, false },
+		{ NULL, 17, -1, false, false, false },
 	};
 	struct cdc_rel rel = { .oid = 1, .schema = "s\\", .name = "t\"", .replident = 'd',
 	                       .ncols = 3, .cols = cols, .npk = 1 };
@@ -1660,10 +1662,10 @@ static void
 test_key_composite(void **state)
 {
 	struct cdc_column cols[] = {
-		{ "amount", 1700, -1, true, true },
-		{ "name", 25, -1, false, false },
-		{ "id", 23, -1, true, true },
-		{ "pk_not_identity", 23, -1, false, true },
+		{ "amount", 1700, -1, true, true, false },
+		{ "name", 25, -1, false, false, false },
+		{ "id", 23, -1, true, true, false },
+		{ "pk_not_identity", 23, -1, false, true, false },
 	};
 	struct cdc_rel rel = { .oid = 2, .schema = "public", .name = "c", .replident = 'i',
 	                       .ncols = 4, .cols = cols, .npk = 3 };
