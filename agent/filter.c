@@ -70,8 +70,10 @@ static void
 plan_free(struct plan *p)
 {
 	if (!p->identity && !p->drop) {
-		for (int i = 0; i < p->rel.ncols; i++)
+		for (int i = 0; i < p->rel.ncols; i++) {
 			free(p->rel.cols[i].name);
+			free(p->rel.cols[i].defexpr);
+		}
 		free(p->rel.cols);
 		free(p->rel.schema);
 		free(p->rel.name);
@@ -150,8 +152,14 @@ make_plan(struct filter *f, const struct cdc_rel *r, struct cdc_err *err)
 
 		*d = r->cols[p->map[k]];
 		d->name = strdup(d->name);
-		if (d->name == NULL)
+		/* a masked column's default would be the secret the hash hides */
+		d->defexpr = d->defexpr == NULL || p->action[k] == COL_MASK ? NULL : strdup(d->defexpr);
+		if (d->name == NULL || (r->cols[p->map[k]].defexpr != NULL && p->action[k] != COL_MASK &&
+		                        d->defexpr == NULL)) {
+			free(d->name);
+			free(d->defexpr);
 			goto oom_rel;
+		}
 		p->rel.ncols++;
 		if (p->action[k] == COL_MASK) {
 			d->type_oid = CDC_OID_TEXT;   /* a hash is text whatever the column was */

@@ -506,26 +506,39 @@ pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 }
 
 int
-pg_load_notnull(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
+pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 {
 	char oid[16];
 	const char *params[1] = { oid };
 	PGresult *res;
+	int rc = 0;
 
 	snprintf(oid, sizeof(oid), "%u", rel->oid);
-	res = pg_query(conn, "reading the columns' NOT NULL constraints",
-	               "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 "
-	               "AND NOT attisdropped AND attnotnull", 1, params, err);
+	/* the default as JDBC's COLUMN_DEF, which Debezium reads; none for generated columns */
+	res = pg_query(conn, "reading the columns' NOT NULL constraints and defaults",
+	               "SELECT a.attname, a.attnotnull, CASE WHEN a.attgenerated = '' "
+	               "THEN pg_get_expr(d.adbin, d.adrelid) END FROM pg_attribute a "
+	               "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+	               "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
+	               1, params, err);
 	if (res == NULL)
 		return err->code;
 	for (int i = 0; i < rel->ncols; i++) {
-		rel->cols[i].notnull = false;
-		for (int r = 0; r < PQntuples(res); r++)
-			if (strcmp(PQgetvalue(res, r, 0), rel->cols[i].name) == 0)
-				rel->cols[i].notnull = true;
+		struct cdc_column *col = &rel->cols[i];
+
+		col->notnull = false;
+		free(col->defexpr);
+		col->defexpr = NULL;
+		for (int r = 0; r < PQntuples(res); r++) {
+			if (strcmp(PQgetvalue(res, r, 0), col->name) != 0)
+				continue;
+			col->notnull = PQgetvalue(res, r, 1)[0] == 't';
+			if (!PQgetisnull(res, r, 2) && (col->defexpr = strdup(PQgetvalue(res, r, 2))) == NULL)
+				rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+		}
 	}
 	PQclear(res);
-	return 0;
+	return rc;
 }
 
 void

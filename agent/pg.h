@@ -118,10 +118,12 @@ int pg_load_pk_as_of(PGconn *conn, struct cdc_rel *rel, uint32_t xid, cdc_lsn ls
 /* Set rel's record-key columns to its primary key, when it has one. */
 int pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
 
-/* Set the notnull flag of rel's columns from the catalog as it is now (the Kafka
- * Connect schemas of [format] schemas = on say which fields are optional).  A
- * table dropped since leaves every column nullable. */
-int pg_load_notnull(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
+/* Set the notnull flag and the default expression (defexpr) of rel's columns from
+ * the catalog as it is now: the Debezium profile gives a NOT NULL column without a
+ * value its default, and the Kafka Connect schemas of schemas = on say which fields
+ * are optional and what their defaults are.  A table dropped since
+ * leaves every column nullable, without defaults. */
+int pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
 
 /* Check that every table and column [filter] names exists; the message names
  * the first that does not. */

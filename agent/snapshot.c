@@ -105,7 +105,7 @@ load_relation(struct relcache *rcache, struct cdc_types *types, PGconn *conn, st
 	    "SELECT a.attname, a.atttypid, a.atttypmod, "
 	    "  c.relreplident = 'f' OR a.attnum = ANY(coalesce((SELECT i.indkey::int2[] FROM pg_index i "
 	    "    WHERE i.indrelid = c.oid AND CASE c.relreplident WHEN 'd' THEN i.indisprimary "
-	    "    WHEN 'i' THEN i.indisreplident ELSE false END LIMIT 1), '{}')), a.attnotnull "
+	    "    WHEN 'i' THEN i.indisreplident ELSE false END LIMIT 1), '{}')) "
 	    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 	    "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
 	    "  AND CASE WHEN $2::jsonb IS NULL THEN a.attgenerated = '' "
@@ -139,8 +139,8 @@ load_relation(struct relcache *rcache, struct cdc_types *types, PGconn *conn, st
 		rc = err->code;
 		goto out;
 	}
-	for (int i = 0; i < n && i < t->rel->ncols; i++)
-		t->rel->cols[i].notnull = PQgetvalue(res, i, 4)[0] == 't';
+	if ((rc = pg_load_column_facts(conn, t->rel, err)) != 0)
+		goto out;
 	if ((t->ct = copytext_new(n)) == NULL) {
 		rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		goto out;

@@ -29,7 +29,10 @@ struct cdc_column {
 	                       * index; the decoder presets key && replident != 'f', the
 	                       * agent may correct it from the catalog */
 	bool notnull;         /* NOT NULL in the catalog (pg_attribute.attnotnull), as the
-	                       * agent read it; false until then.  Only schemas = on uses it */
+	                       * agent read it; false until then */
+	char *defexpr;        /* the column's default as pg_get_expr prints it, NULL for
+	                       * none (owned by the relcache).  notnull and defexpr are
+	                       * read only in the Debezium profile */
 };
 
 /* One relation (table).  Owned by the relcache; pointers stay valid until the

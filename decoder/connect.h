@@ -34,6 +34,12 @@ void connect_message_value_schema(struct jbuf *b, const struct json_opts *o);
 void connect_tx_key_schema(struct jbuf *b);
 void connect_tx_value_schema(struct jbuf *b);
 
+/* Append the value Debezium's converters give a NOT NULL column that has no value
+ * (a column outside the key in the before of a key-only delete): the column's
+ * schema default, else the type's fallback (0, "", false, the epoch, []). */
+void connect_required_null(struct jbuf *b, const struct cdc_types *types,
+                           const struct cdc_column *col, const struct json_opts *o);
+
 /* The schema of one column of type oid (typmod as the Relation message says), up to
  * but not including its closing brace, so that the caller can add "field". */
 void connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oid,

@@ -1708,7 +1708,15 @@ int
 json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
                const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err)
 {
-	struct map_ctx c = { .types = types, .o = o, .err = err, .top_oid = typoid, .typmod = -1 };
+	return json_put_column_value(b, types, typoid, -1, v, o, err);
+}
+
+int
+json_put_column_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
+                      int32_t typmod, const struct cdc_value *v, const struct json_opts *o,
+                      struct cdc_err *err)
+{
+	struct map_ctx c = { .types = types, .o = o, .err = err, .top_oid = typoid, .typmod = typmod };
 	size_t start = b->len;
 	int rc;
 
@@ -1750,7 +1758,10 @@ put_row(struct jbuf *b, struct map_ctx *c, const struct cdc_rel *rel,
 		put_cstr(b, col->name != NULL ? col->name : "");
 		jbuf_putc(b, ':');
 		c->typmod = col->typmod;
-		if (keys_only && !col->key)
+		if (keys_only && !col->key && col->notnull)
+			/* Debezium's converters never give a NOT NULL column null */
+			connect_required_null(b, c->types, col, c->o);
+		else if (keys_only && !col->key)
 			jbuf_put(b, "null", 4);
 		else if ((rc = put_value(b, c, col->type_oid, v)) != 0)
 			return rc;

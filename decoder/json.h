@@ -111,6 +111,12 @@ bool json_number(const char *s, size_t n, bool int_only);
 int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
                    const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err);
 
+/* The same for a column value: typmod as the column's (numeric scale, time
+ * precision in the Debezium profile). */
+int json_put_column_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
+                          int32_t typmod, const struct cdc_value *v, const struct json_opts *o,
+                          struct cdc_err *err);
+
 /* Whether the records of o leave ch out: the Debezium profile skips truncates, as
  * Debezium's skipped.operations = t does by default. */
 static inline bool

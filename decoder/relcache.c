@@ -18,8 +18,10 @@ rel_free(struct cdc_rel *r)
 {
 	if (r == NULL)
 		return;
-	for (int i = 0; i < r->ncols; i++)
+	for (int i = 0; i < r->ncols; i++) {
 		free(r->cols[i].name);
+		free(r->cols[i].defexpr);
+	}
 	free(r->cols);
 	free(r->schema);
 	free(r->name);

@@ -40,6 +40,9 @@ def convert(schema, value, where):
             raise Bad(f"{where}: fields not in the schema: {sorted(extra)}")
         out = {}
         for f in schema["fields"]:
+            if "default" in f:
+                # a default must itself be a value of the field's schema
+                convert(f, f["default"], f"{where}.{f['field']} (default)")
             if f["field"] not in value:
                 raise Bad(f"{where}.{f['field']}: missing")
             out[f["field"]] = convert(f, value[f["field"]], f"{where}.{f['field']}")

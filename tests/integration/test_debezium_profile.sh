@@ -107,7 +107,10 @@ t_eq "double decimals, as Java prints doubles: 1.1 10.0 10.1111 \"NaN\" 1234.11"
 t_eq "base64-url-safe bytea" '"AQID"' "$(jq -c 'select(.op == "c") | .after.ba' "$PG_TMP/dbz3.kafka")"
 
 # schemas = on: Kafka Connect's JsonConverter envelopes, read back by an independent
-# reader of them (connect_check.py), on the row, message and transaction topics
+# reader of them (connect_check.py), on the row, message and transaction topics; with
+# column defaults (a literal, a sequence, a function, NOT NULL)
+psql_q "ALTER TABLE tt ADD COLUMN ser serial, ADD COLUMN label text NOT NULL DEFAULT 'new',
+  ALTER d SET DEFAULT 1.5, ALTER dt SET DEFAULT now(), ALTER nvs SET DEFAULT 2.5"
 EXTRA_SQL="BEGIN; SELECT pg_logical_emit_message(true, 'outbox', 'hi'); INSERT INTO tt (pk) VALUES (2); DELETE FROM tt WHERE pk = 2; COMMIT" \
 	run_profile dbz4 dbz4 --set format.profile=debezium --set format.schemas=on \
 	--set sink.kafka.transaction_topic=on
@@ -126,26 +129,32 @@ t_eq "schemas = on, converted: Decimals by their scale, VariableScaleDecimal, mo
 	"$(jq -c '[.d, .dzs, .dvs, .csh, .ncsh, .na] | .[]' <<<"$C" | xargs -d '\n')"
 t_eq "schemas = on: the payload is the schemaless record's" "" \
 	"$(diff <(jq -c 'select(.op == "c") | .after' "$PG_TMP/dbz.kafka") \
-	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after'))"
-S=$(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | head -1 | jq -c .schema)
+	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after | del(.ser, .label)'))"
+S=$(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | sed -n 1p | jq -c .schema)
 fs() { jq -c --arg f "$1" '.fields[] | select(.field == "after") | .fields[] | select(.field == $f)' <<<"$S"; }
 t_eq "schemas = on: the envelope's name and version, the row struct's" \
 	'"dbz4.public.tt.Envelope" 2 "dbz4.public.tt.Value" "io.debezium.connector.postgresql.Source" "event.block"' \
 	"$(jq -c '.name, .version, (.fields[0].name), (.fields[2].name), (.fields[3].name)' <<<"$S" | xargs -d '\n')"
 t_eq "schemas = on: the key column is required, the others optional (NOT NULL from the catalog)" \
 	'{"type":"int32","optional":false,"field":"pk"} true' "$(fs pk) $(fs d | jq .optional)"
+t_eq "schemas = on: defaults as Debezium reads them (serial 0, 'new', 1.5 as Decimal 1.50, now() the epoch, none for a struct)" \
+	'{"type":"int32","optional":false,"default":0,"field":"ser"} {"type":"string","optional":false,"default":"new","field":"label"} "AJY=" 0 null' \
+	"$(fs ser) $(fs label) $(fs d | jq -c .default) $(fs dt | jq -c .default) $(fs nvs | jq -c .default)"
+t_eq "a key-only delete: NOT NULL columns get their default, as Debezium's converters give them" \
+	'{"pk":1,"ser":0,"label":"new","d":null}' \
+	"$(jq -c 'select(.value.op == "d" and .value.before.pk == 1) | .value.before | {pk, ser, "label": .label, d}' "$PG_TMP/dbz4.public.tt.conv")"
 t_eq "schemas = on: logical types" \
 	'"io.debezium.time.Date" "io.debezium.time.MicroTime" "io.debezium.time.Time" "io.debezium.time.MicroTimestamp" "io.debezium.time.ZonedTimestamp" "io.debezium.time.ZonedTime" "io.debezium.time.MicroDuration" {"scale":"2","connect.decimal.precision":"3"}' \
 	"$(for f in dt ti tip ts tz ttz it; do fs $f | jq -c .name; done | xargs -d '\n') $(fs d | jq -c .parameters)"
 t_eq "schemas = on: the key envelope" \
 	'{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"pk"}],"optional":false,"name":"dbz4.public.tt.Key"},"payload":{"pk":1}}' \
-	"$(jq -r 'select(.payload != null) | .key' "$PG_TMP/dbz4.public.tt.raw" | head -1 | jq -c .)"
+	"$(jq -r 'select(.payload != null) | .key' "$PG_TMP/dbz4.public.tt.raw" | sed -n 1p | jq -c .)"
 t_eq "schemas = on: the message record (MessageKey/MessageValue, op m, content)" \
 	'"io.debezium.connector.postgresql.MessageKey" "io.debezium.connector.postgresql.MessageValue" "m" "outbox" "6869"' \
 	"$(jq -r .key "$PG_TMP/dbz4.message.raw" | jq -c .schema.name) $(jq -r .payload "$PG_TMP/dbz4.message.raw" | jq -c .schema.name) $(jq -c '.value.op, .value.message.prefix, .value.message.content' "$PG_TMP/dbz4.message.conv" | xargs -d '\n')"
 t_eq "schemas = on: transaction records (TransactionMetadataKey/Value)" \
 	'"io.debezium.connector.common.TransactionMetadataKey" "io.debezium.connector.common.TransactionMetadataValue"' \
-	"$(jq -r .key "$PG_TMP/dbz4.transaction.raw" | head -1 | jq -c .schema.name) $(jq -r .payload "$PG_TMP/dbz4.transaction.raw" | head -1 | jq -c .schema.name)"
+	"$(jq -r .key "$PG_TMP/dbz4.transaction.raw" | sed -n 1p | jq -c .schema.name) $(jq -r .payload "$PG_TMP/dbz4.transaction.raw" | sed -n 1p | jq -c .schema.name)"
 mapfile -t base < <(agent_args)
 set +e
 "$PGCDC_BIN" "${base[@]}" --set format.schemas=on check >/dev/null 2>"$PG_TMP/schemas.err"

@@ -198,8 +198,8 @@ test_values(void **state)
 	(void) state;
 	for (size_t k = 0; k < NELEM(cases); k++) {
 		const struct dcase *t = &cases[k];
-		struct cdc_column cols[] = { { "id", 23, -1, true, true, false },
-		                             { "c", t->oid, t->typmod, false, false, false } };
+		struct cdc_column cols[] = { { "id", 23, -1, true, true, false, NULL },
+		                             { "c", t->oid, t->typmod, false, false, false, NULL } };
 		struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "t",
 		                       .replident = 'd', .ncols = 2, .cols = cols, .version = 1,
 		                       .npk = 1 };
@@ -231,9 +231,9 @@ test_values(void **state)
 static void
 test_envelope(void **state)
 {
-	struct cdc_column cols[] = { { "id", 1700, NUMERIC(5, 0), true, true, false },
-	                             { "v", 25, -1, false, false, false },
-	                             { "d", 1082, -1, false, false, false } };
+	struct cdc_column cols[] = { { "id", 1700, NUMERIC(5, 0), true, true, false, NULL },
+	                             { "v", 25, -1, false, false, false, NULL },
+	                             { "d", 1082, -1, false, false, false, NULL } };
 	struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "t", .replident = 'd',
 	                       .ncols = 3, .cols = cols, .version = 1, .npk = 1 };
 	struct cdc_value nv[] = { { CDC_VAL_TEXT, 2, "10" }, { CDC_VAL_TEXT, 1, "x" },
@@ -262,6 +262,22 @@ test_envelope(void **state)
 	assert_true(json_equal(json_object_get(j, "before"), w));
 	json_decref(w);
 	json_decref(j);
+	/* NOT NULL columns outside the key are never null in Debezium's before: the
+	 * schema default, else the type's fallback (JdbcValueConverters.convertValue) */
+	cols[1].notnull = true;
+	cols[2].notnull = true;
+	cols[2].defexpr = "'2016-11-04'::date";
+	j = encode_row(&o, &del);
+	w = json_loads("{\"id\":\"Cg==\",\"v\":\"\",\"d\":17109}", 0, NULL);
+	assert_true(json_equal(json_object_get(j, "before"), w));
+	json_decref(w);
+	json_decref(j);
+	cols[2].defexpr = NULL;
+	j = encode_row(&o, &del);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "before"), "d")), 0);
+	json_decref(j);
+	cols[1].notnull = false;
+	cols[2].notnull = false;
 	/* the pgcdc profile keeps its before */
 	plain.debezium = false;
 	j = encode_row(&plain, &upd);
@@ -515,7 +531,7 @@ test_schemas(void **state)
 	(void) state;
 	for (i = 0; i < NSCOLS; i++) {
 		cols[i] = (struct cdc_column) { (char *) scols[i].name, scols[i].oid, scols[i].typmod,
-		                                i == 0, i == 0, scols[i].notnull };
+		                                i == 0, i == 0, scols[i].notnull, NULL };
 		vals[i] = scols[i].value == NULL
 		          ? (struct cdc_value) { CDC_VAL_NULL, 0, NULL }
 		          : (struct cdc_value) { CDC_VAL_TEXT, (uint32_t) strlen(scols[i].value),
@@ -585,6 +601,65 @@ test_schemas(void **state)
 		f = json_array_get(json_object_get(vs, "fields"), 3);
 		assert_string_equal(json_string_value(json_object_get(f, "name")), "event.block");
 		json_decref(j);
+
+		/* column defaults as Debezium's PostgresDefaultValueConverter reads them: a
+		 * literal mapped as the column's values, a function its placeholder, a struct
+		 * (VariableScaleDecimal) or an unsupported type none */
+		{
+			static const char *const defs[][3] = {
+				{ "id", "nextval('orders_id_seq'::regclass)", "0" },
+				{ "s", "'-3'::smallint", "-3" },
+				{ "big", "NULL::bigint", NULL },
+				{ "flag", "true", "true" },
+				{ "txt", "'it''s'::text", "\"it's\"" },
+				{ "amount", "12.5", "\"BOI=\"" },
+				{ "n", "1.5", NULL },
+				{ "m", "'$1.00'::money", NULL },
+				{ "d", "'2016-11-04'::date", "17109" },
+				{ "ts", "now()", "0" },
+				{ "t", "CURRENT_TIME", "0" },
+				{ "u", "gen_random_uuid()", "\"00000000-0000-0000-0000-000000000000\"" },
+				{ "j", "'{\"a\": 1}'::jsonb", "\"{\\\"a\\\": 1}\"" },
+				{ "b", "'\\x00'::bytea", NULL },
+				{ "arr", "'{1}'::integer[]", NULL },
+				{ "iv", "'P1D'::interval", "86400000000" },
+				{ "f8", "(1.5 + 1)", NULL },
+			};
+			json_t *d;
+
+			for (i = 0; i < NELEM(defs); i++)
+				for (size_t c = 0; c < NSCOLS; c++)
+					if (strcmp(cols[c].name, defs[i][0]) == 0)
+						cols[c].defexpr = (char *) defs[i][1];
+			d = encode_row(&o, &ins);
+			assert_true(conforms(json_object_get(d, "schema"), json_object_get(d, "payload"), "value"));
+			for (i = 0; i < NELEM(defs); i++) {
+				const json_t *got = json_object_get(field_schema(json_object_get(d, "schema"), defs[i][0]),
+				                                    "default");
+				char *g = got != NULL ? json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+				if (defs[i][2] == NULL ? got != NULL : g == NULL || strcmp(g, defs[i][2]) != 0)
+					fail_msg("default of %s (%s): got %s, want %s", defs[i][0], defs[i][1],
+					         g != NULL ? g : "none", defs[i][2] != NULL ? defs[i][2] : "none");
+				free(g);
+			}
+			/* JsonConverter's key order: ..., parameters, default, field */
+			{
+				struct jbuf raw = { 0 };
+				struct cdc_err e;
+
+				cdc_err_clear(&e);
+				assert_int_equal(json_envelope(&raw, &ins, NULL, &o, 0, &e), 0);
+				jbuf_putc(&raw, '\0');
+				assert_non_null(strstr(raw.data, "\"parameters\":{\"scale\":\"2\","
+				                                  "\"connect.decimal.precision\":\"10\"},"
+				                                  "\"default\":\"BOI=\",\"field\":\"amount\"}"));
+				jbuf_free(&raw);
+			}
+			json_decref(d);
+			for (i = 0; i < NSCOLS; i++)
+				cols[i].defexpr = NULL;
+		}
 
 		/* the key: only the key columns, required, named .Key */
 		k = encode_key(&o, &ins);

@@ -849,11 +849,11 @@ test_escape_block_boundaries(void **state)
 
 /* orders(id int4 PK, name text, amount numeric, ts timestamptz, doc text) */
 static struct cdc_column orders_cols[] = {
-	{ "id", 23, -1, true, true, false },
-	{ "name", 25, -1, false, false, false },
-	{ "amount", 1700, -1, false, false, false },
-	{ "ts", 1184, -1, false, false, false },
-	{ "doc", 25, -1, false, false, false },
+	{ "id", 23, -1, true, true, false, NULL },
+	{ "name", 25, -1, false, false, false, NULL },
+	{ "amount", 1700, -1, false, false, false, NULL },
+	{ "ts", 1184, -1, false, false, false, NULL },
+	{ "doc", 25, -1, false, false, false, NULL },
 };
 
 static struct cdc_rel orders = {
@@ -1454,9 +1454,9 @@ static void
 test_envelope_names_and_types(void **state)
 {
 	struct cdc_column cols[] = {
-		{ "we\"ird\n", 16384, -1, true, true, false },
-		{ "\xc3\xbc", 16389, -1, false, false, false },
-		{ NULL, 17, -1, false, false, false },
+		{ "we\"ird\n", 16384, -1, true, true, false, NULL },
+		{ "\xc3\xbc", 16389, -1, false, false, false, NULL },
+		{ NULL, 17, -1, false, false, false, NULL },
 	};
 	struct cdc_rel rel = { .oid = 1, .schema = "s\\", .name = "t\"", .replident = 'd',
 	                       .ncols = 3, .cols = cols, .npk = 1 };
@@ -1662,10 +1662,10 @@ static void
 test_key_composite(void **state)
 {
 	struct cdc_column cols[] = {
-		{ "amount", 1700, -1, true, true, false },
-		{ "name", 25, -1, false, false, false },
-		{ "id", 23, -1, true, true, false },
-		{ "pk_not_identity", 23, -1, false, true, false },
+		{ "amount", 1700, -1, true, true, false, NULL },
+		{ "name", 25, -1, false, false, false, NULL },
+		{ "id", 23, -1, true, true, false, NULL },
+		{ "pk_not_identity", 23, -1, false, true, false, NULL },
 	};
 	struct cdc_rel rel = { .oid = 2, .schema = "public", .name = "c", .replident = 'i',
 	                       .ncols = 4, .cols = cols, .npk = 3 };
