@@ -506,7 +506,8 @@ pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 }
 
 int
-pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
+pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_types *types,
+                     struct cdc_err *err)
 {
 	char oid[16];
 	const char *params[1] = { oid };
@@ -515,9 +516,15 @@ pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 
 	snprintf(oid, sizeof(oid), "%u", rel->oid);
 	/* the default as JDBC's COLUMN_DEF, which Debezium reads; none for generated columns */
+	/* and the labels of the enum a column is (or is an array of), as they are now */
 	res = pg_query(conn, "reading the columns' NOT NULL constraints and defaults",
 	               "SELECT a.attname, a.attnotnull, CASE WHEN a.attgenerated = '' "
-	               "THEN pg_get_expr(d.adbin, d.adrelid) END FROM pg_attribute a "
+	               "THEN pg_get_expr(d.adbin, d.adrelid) END, x.oid, "
+	               "(SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e "
+	               " WHERE e.enumtypid = x.oid) FROM pg_attribute a "
+	               "JOIN pg_type t ON t.oid = a.atttypid "
+	               "CROSS JOIN LATERAL (SELECT CASE WHEN t.typcategory = 'A' THEN t.typelem "
+	               "  ELSE t.oid END AS oid) x "
 	               "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 	               "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped",
 	               1, params, err);
@@ -534,6 +541,10 @@ pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err)
 				continue;
 			col->notnull = PQgetvalue(res, r, 1)[0] == 't';
 			if (!PQgetisnull(res, r, 2) && (col->defexpr = strdup(PQgetvalue(res, r, 2))) == NULL)
+				rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
+			if (!PQgetisnull(res, r, 4) &&
+			    types_set_labels(types, (uint32_t) strtoul(PQgetvalue(res, r, 3), NULL, 10),
+			                     PQgetvalue(res, r, 4)) != 0)
 				rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		}
 	}

@@ -122,8 +122,10 @@ int pg_load_pk(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
  * the catalog as it is now: the Debezium profile gives a NOT NULL column without a
  * value its default, and the Kafka Connect schemas of schemas = on say which fields
  * are optional and what their defaults are.  A table dropped since
- * leaves every column nullable, without defaults. */
-int pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_err *err);
+ * leaves every column nullable, without defaults.  Also the labels of the enums the
+ * columns are (types_set_labels; types must know the enum types already). */
+int pg_load_column_facts(PGconn *conn, struct cdc_rel *rel, struct cdc_types *types,
+                         struct cdc_err *err);
 
 /* Check that every table and column [filter] names exists; the message names
  * the first that does not. */

@@ -139,13 +139,13 @@ load_relation(struct relcache *rcache, struct cdc_types *types, PGconn *conn, st
 		rc = err->code;
 		goto out;
 	}
-	if ((rc = pg_load_column_facts(conn, t->rel, err)) != 0)
-		goto out;
 	if ((t->ct = copytext_new(n)) == NULL) {
 		rc = cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = pg_load_types(conn, types, NULL, t->rel, err)) != 0)
+		goto out;
+	if ((rc = pg_load_column_facts(conn, t->rel, types, err)) != 0)
 		goto out;
 	if ((replident == 'f' || replident == 'n') && (rc = pg_load_pk(conn, t->rel, err)) != 0)
 		goto out;

@@ -473,7 +473,7 @@ on_event(void *ctx, const struct dec_event *ev, struct cdc_err *err)
 		if ((rc = pg_load_types(a->aux, a->types, a->hist, ev->rel, err)) != 0)
 			return rc;
 		if (a->cfg->format.profile == CFG_PROFILE_DEBEZIUM &&
-		    (rc = pg_load_column_facts(a->aux, ev->rel, err)) != 0)
+		    (rc = pg_load_column_facts(a->aux, ev->rel, a->types, err)) != 0)
 			return rc;
 		if (ev->rel->replident == 'f' || ev->rel->replident == 'n') {
 			bool guessed = false;

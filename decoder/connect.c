@@ -124,10 +124,19 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
                       bool optional, const struct json_opts *o)
 {
 	struct cdc_typedesc td;
+	const char *labels;
 	uint32_t base;
 
 	types_resolve(types, oid, &td);
 	base = td.base_oid != 0 ? td.base_oid : oid;
+	if ((labels = types_labels(types, base)) != NULL) {
+		/* io.debezium.data.Enum, its labels "allowed" */
+		put_named(b, "string", optional, "io.debezium.data.Enum", 1);
+		jbuf_puts(b, ",\"parameters\":{\"allowed\":");
+		jbuf_put_jstring(b, labels, strlen(labels));
+		jbuf_putc(b, '}');
+		return;
+	}
 	if (base == CDC_OID_MONEY) {
 		put_numeric(b, optional, typmod, true, o);
 		return;
@@ -198,7 +207,9 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
 		/* elements are optional (an array may hold NULLs); the typmod is the element's */
 		jbuf_puts(b, "{\"type\":\"array\",\"items\":");
 		if (td.elem_oid != 0 && td.elem_oid != oid)
-			connect_column_schema(b, types, td.elem_oid, typmod, true, o);
+			/* Debezium's enum arrays alone have required elements */
+			connect_column_schema(b, types, td.elem_oid, typmod,
+			                      types_labels(types, td.elem_oid) == NULL, o);
 		else
 			put_head(b, "string", true);
 		jbuf_putc(b, '}');
@@ -273,10 +284,20 @@ default_value(struct jbuf *b, const struct cdc_types *types, const struct cdc_co
 		return false;
 	types_resolve(types, col->type_oid, &td);
 	base = td.base_oid != 0 ? td.base_oid : col->type_oid;
-	if (td.kind == CDC_T_ARRAY || (ph = default_placeholder(base, td.kind)) == NULL)
-		return false;
 	while (*expr == ' ')
 		expr++;
+	if (types_labels(types, base) != NULL) {
+		/* an enum: the quoted label only ('happy'::mood) */
+		const char *q = strchr(expr, '\'');
+		const char *e = q != NULL ? strchr(q + 1, '\'') : NULL;
+
+		if (expr[0] != '\'' || e == NULL)
+			return false;
+		jbuf_put_jstring(b, q + 1, (size_t) (e - q - 1));
+		return true;
+	}
+	if (td.kind == CDC_T_ARRAY || (ph = default_placeholder(base, td.kind)) == NULL)
+		return false;
 	if (generated_default(expr)) {
 		text = strdup(ph);
 	} else if (strchr(expr, '\'') == NULL) {

@@ -1663,6 +1663,60 @@ bad:
 	return map_fail(c, oid, td->kind, s, n);
 }
 
+/* Debezium's placeholder for an unchanged TOASTed value of type typoid
+ * (UnchangedToastedPlaceholder): the placeholder's bytes for bytea, one-element
+ * lists for text-like, bytea and uuid arrays (the uuid named from its bytes), its
+ * bytes as numbers for integer and date arrays, else the placeholder string. */
+static void
+put_dbz_unchanged(struct jbuf *b, struct map_ctx *c, uint32_t typoid)
+{
+	static const char str[] = "\"" CDC_UNAVAILABLE_VALUE "\"";
+	static const char b64[] = "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\"";
+	static const char hex[] = "\"5f5f646562657a69756d5f756e617661696c61626c655f76616c7565\"";
+	struct cdc_typedesc td, ed;
+	uint32_t elem;
+
+	types_resolve(c->types, typoid, &td);
+	if (td.kind == CDC_T_BYTEA) {
+		jbuf_puts(b, c->o->binary_mode == JSON_BINARY_HEX ? hex : b64);
+		return;
+	}
+	if (td.kind != CDC_T_ARRAY || td.elem_oid == 0) {
+		jbuf_puts(b, str);
+		return;
+	}
+	types_resolve(c->types, td.elem_oid, &ed);
+	elem = ed.base_oid != 0 ? ed.base_oid : td.elem_oid;
+	switch (elem) {
+	case CDC_OID_TEXT: case CDC_OID_VARCHAR: case CDC_OID_BPCHAR: case CDC_OID_JSON:
+	case CDC_OID_JSONB:
+		jbuf_putc(b, '[');
+		jbuf_puts(b, str);
+		jbuf_putc(b, ']');
+		return;
+	case CDC_OID_BYTEA:
+		jbuf_putc(b, '[');
+		jbuf_puts(b, c->o->binary_mode == JSON_BINARY_HEX ? hex : b64);
+		jbuf_putc(b, ']');
+		return;
+	case CDC_OID_INT4: case CDC_OID_DATE: case CDC_OID_INT8:
+		jbuf_putc(b, '[');
+		for (size_t i = 0; i < sizeof(CDC_UNAVAILABLE_VALUE) - 1; i++) {
+			if (i > 0)
+				jbuf_putc(b, ',');
+			put_i64(b, (unsigned char) CDC_UNAVAILABLE_VALUE[i]);
+		}
+		jbuf_putc(b, ']');
+		return;
+	case CDC_OID_UUID:
+		jbuf_puts(b, "[\"b68a35a7-17ad-35b3-af2a-ae46edb4545a\"]");
+		return;
+	default:
+		jbuf_puts(b, str);
+		return;
+	}
+}
+
 static int
 put_value(struct jbuf *b, struct map_ctx *c, uint32_t typoid, const struct cdc_value *v)
 {
@@ -1675,7 +1729,10 @@ put_value(struct jbuf *b, struct map_ctx *c, uint32_t typoid, const struct cdc_v
 		return 0;
 	}
 	if (v->kind == CDC_VAL_UNCHANGED) {
-		jbuf_put_jstring(b, CDC_UNAVAILABLE_VALUE, sizeof(CDC_UNAVAILABLE_VALUE) - 1);
+		if (c->o != NULL && c->o->debezium)
+			put_dbz_unchanged(b, c, typoid);
+		else
+			jbuf_put_jstring(b, CDC_UNAVAILABLE_VALUE, sizeof(CDC_UNAVAILABLE_VALUE) - 1);
 		return 0;
 	}
 	if (v->kind != CDC_VAL_TEXT)

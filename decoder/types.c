@@ -164,6 +164,7 @@ struct utype {
 	uint32_t basetype;
 	uint32_t elemtype;
 	char *name;            /* owned */
+	char *labels;          /* an enum's labels in sort order, comma-separated (owned) */
 };
 
 struct cdc_types {
@@ -294,8 +295,10 @@ types_free(struct cdc_types *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nslots; i++)
+	for (i = 0; i < t->nslots; i++) {
 		free(t->slots[i].name);
+		free(t->slots[i].labels);
+	}
 	free(t->slots);
 	free(t);
 }
@@ -360,6 +363,29 @@ types_add(struct cdc_types *t, uint32_t oid, char typtype, uint32_t basetype,
 	u->elemtype = elemtype;
 	u->delim = delim;
 	return 0;
+}
+
+int
+types_set_labels(struct cdc_types *t, uint32_t oid, const char *labels)
+{
+	struct utype *u = t != NULL ? lookup(t, oid) : NULL;
+	char *copy;
+
+	if (u == NULL)
+		return 0;
+	if ((copy = strdup(labels)) == NULL)
+		return CDC_ERR_NOMEM;
+	free(u->labels);
+	u->labels = copy;
+	return 0;
+}
+
+const char *
+types_labels(const struct cdc_types *t, uint32_t oid)
+{
+	const struct utype *u = t != NULL && oid >= CDC_FIRST_USER_OID ? lookup(t, oid) : NULL;
+
+	return u != NULL && u->typtype == 'e' ? u->labels : NULL;
 }
 
 bool

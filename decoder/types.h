@@ -68,6 +68,12 @@ int types_add(struct cdc_types *t, uint32_t oid, char typtype, uint32_t basetype
 /* Whether the registry knows oid (built-in or added). */
 bool types_known(const struct cdc_types *t, uint32_t oid);
 
+/* An enum type's labels, comma-separated in their sort order (Debezium's Enum
+ * "allowed"): set by the agent from pg_enum; NULL when oid is no enum or they are
+ * not known.  The string stays valid until the next types_set_labels of oid. */
+int types_set_labels(struct cdc_types *t, uint32_t oid, const char *labels);
+const char *types_labels(const struct cdc_types *t, uint32_t oid);
+
 /* Resolve oid.  Unknown OIDs resolve to CDC_T_STRING (text output), never fail.
  * t may be NULL (built-ins only). */
 void types_resolve(const struct cdc_types *t, uint32_t oid, struct cdc_typedesc *out);

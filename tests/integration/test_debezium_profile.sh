@@ -109,7 +109,9 @@ t_eq "base64-url-safe bytea" '"AQID"' "$(jq -c 'select(.op == "c") | .after.ba' 
 # schemas = on: Kafka Connect's JsonConverter envelopes, read back by an independent
 # reader of them (connect_check.py), on the row, message and transaction topics; with
 # column defaults (a literal, a sequence, a function, NOT NULL)
-psql_q "ALTER TABLE tt ADD COLUMN ser serial, ADD COLUMN label text NOT NULL DEFAULT 'new',
+psql_q "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+  ALTER TABLE tt ADD COLUMN ser serial, ADD COLUMN label text NOT NULL DEFAULT 'new',
+  ADD COLUMN mo mood NOT NULL DEFAULT 'ok',
   ALTER d SET DEFAULT 1.5, ALTER dt SET DEFAULT now(), ALTER nvs SET DEFAULT 2.5"
 EXTRA_SQL="BEGIN; SELECT pg_logical_emit_message(true, 'outbox', 'hi'); INSERT INTO tt (pk) VALUES (2); DELETE FROM tt WHERE pk = 2; COMMIT" \
 	run_profile dbz4 dbz4 --set format.profile=debezium --set format.schemas=on \
@@ -129,7 +131,7 @@ t_eq "schemas = on, converted: Decimals by their scale, VariableScaleDecimal, mo
 	"$(jq -c '[.d, .dzs, .dvs, .csh, .ncsh, .na] | .[]' <<<"$C" | xargs -d '\n')"
 t_eq "schemas = on: the payload is the schemaless record's" "" \
 	"$(diff <(jq -c 'select(.op == "c") | .after' "$PG_TMP/dbz.kafka") \
-	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after | del(.ser, .label)'))"
+	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after | del(.ser, .label, .mo)'))"
 S=$(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | sed -n 1p | jq -c .schema)
 fs() { jq -c --arg f "$1" '.fields[] | select(.field == "after") | .fields[] | select(.field == $f)' <<<"$S"; }
 t_eq "schemas = on: the envelope's name and version, the row struct's" \
@@ -141,8 +143,11 @@ t_eq "schemas = on: defaults as Debezium reads them (serial 0, 'new', 1.5 as Dec
 	'{"type":"int32","optional":false,"default":0,"field":"ser"} {"type":"string","optional":false,"default":"new","field":"label"} "AJY=" 0 null' \
 	"$(fs ser) $(fs label) $(fs d | jq -c .default) $(fs dt | jq -c .default) $(fs nvs | jq -c .default)"
 t_eq "a key-only delete: NOT NULL columns get their default, as Debezium's converters give them" \
-	'{"pk":1,"ser":0,"label":"new","d":null}' \
-	"$(jq -c 'select(.value.op == "d" and .value.before.pk == 1) | .value.before | {pk, ser, "label": .label, d}' "$PG_TMP/dbz4.public.tt.conv")"
+	'{"pk":1,"ser":0,"label":"new","mo":"ok","d":null}' \
+	"$(jq -c 'select(.value.op == "d" and .value.before.pk == 1) | .value.before | {pk, ser, "label": .label, mo, d}' "$PG_TMP/dbz4.public.tt.conv")"
+t_eq "schemas = on: an enum is io.debezium.data.Enum with its labels, its default the label" \
+	'{"type":"string","optional":false,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"sad,ok,happy"},"default":"ok","field":"mo"}' \
+	"$(fs mo)"
 t_eq "schemas = on: logical types" \
 	'"io.debezium.time.Date" "io.debezium.time.MicroTime" "io.debezium.time.Time" "io.debezium.time.MicroTimestamp" "io.debezium.time.ZonedTimestamp" "io.debezium.time.ZonedTime" "io.debezium.time.MicroDuration" {"scale":"2","connect.decimal.precision":"3"}' \
 	"$(for f in dt ti tip ts tz ttz it; do fs $f | jq -c .name; done | xargs -d '\n') $(fs d | jq -c .parameters)"

@@ -27,6 +27,7 @@
 
 #include "decoder/change.h"
 #include "decoder/json.h"
+#include "decoder/types.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define NUMERIC(p, s) ((((p) << 16) | (s)) + 4)
@@ -725,6 +726,110 @@ test_message_record(void **state)
 	json_decref(k);
 }
 
+/* An unchanged TOASTed value is Debezium's placeholder in the column's own type. */
+static void
+test_unchanged_toast(void **state)
+{
+	struct cdc_column cols[] = {
+		{ "id", 23, -1, true, true, true, NULL }, { "b", 17, -1, false, false, false, NULL },
+		{ "ta", 1009, -1, false, false, false, NULL }, { "ia", 1007, -1, false, false, false, NULL },
+		{ "ua", 2951, -1, false, false, false, NULL }, { "j", 3802, -1, false, false, false, NULL },
+		{ "ba", 1001, -1, false, false, false, NULL }, { "la", 1016, -1, false, false, false, NULL },
+	};
+	struct cdc_value vals[8];
+	struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "t", .replident = 'd',
+	                       .ncols = 8, .cols = cols, .version = 1, .npk = 1 };
+	struct cdc_tuple tup = { 8, vals };
+	struct cdc_change upd = { .op = 'u', .lsn = 1, .txn = &txn, .rel = &rel, .new_tuple = &tup };
+	struct json_opts o = opts_for(M_DEFAULT);
+	json_t *j, *w;
+	static const char ints[] = "[95,95,100,101,98,101,122,105,117,109,95,117,110,97,118,97,105,"
+	                           "108,97,98,108,101,95,118,97,108,117,101]";
+	char want[1024];
+
+	(void) state;
+	vals[0] = (struct cdc_value) { CDC_VAL_TEXT, 1, "1" };
+	for (int i = 1; i < 8; i++)
+		vals[i] = (struct cdc_value) { CDC_VAL_UNCHANGED, 0, NULL };
+	snprintf(want, sizeof(want), "{\"id\":1,\"b\":\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\","
+	         "\"ta\":[\"__debezium_unavailable_value\"],\"ia\":%s,"
+	         "\"ua\":[\"b68a35a7-17ad-35b3-af2a-ae46edb4545a\"],\"j\":\"__debezium_unavailable_value\","
+	         "\"ba\":[\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\"],\"la\":%s}", ints, ints);
+	j = encode_row(&o, &upd);
+	w = json_loads(want, 0, NULL);
+	assert_non_null(w);
+	if (!json_equal(json_object_get(j, "after"), w)) {
+		char *g = json_dumps(json_object_get(j, "after"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		fail_msg("after: %s", g);
+	}
+	json_decref(w);
+	json_decref(j);
+	o.schemas = true;
+	j = encode_row(&o, &upd);
+	assert_true(conforms(json_object_get(j, "schema"), json_object_get(j, "payload"), "value"));
+	json_decref(j);
+	o = opts_for(M_HEX);
+	j = encode_row(&o, &upd);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "after"), "b")),
+	                    "5f5f646562657a69756d5f756e617661696c61626c655f76616c7565");
+	json_decref(j);
+	/* the pgcdc profile: the string, whatever the type */
+	o.debezium = false;
+	j = encode_row(&o, &upd);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "after"), "ia")),
+	                    "__debezium_unavailable_value");
+	json_decref(j);
+}
+
+/* Enums: io.debezium.data.Enum with the labels allowed (arrays of them with
+ * required elements), a literal default; the values their label. */
+static void
+test_enum_schema(void **state)
+{
+	struct cdc_types *types = types_new();
+	struct cdc_column cols[] = {
+		{ "id", 23, -1, true, true, true, NULL },
+		{ "m", 16600, -1, false, false, true, "'ok'::mood" },
+		{ "ms", 16601, -1, false, false, false, NULL },
+	};
+	struct cdc_value vals[] = { { CDC_VAL_TEXT, 1, "1" }, { CDC_VAL_TEXT, 5, "happy" },
+	                            { CDC_VAL_TEXT, 8, "{sad,ok}" } };
+	struct cdc_rel rel = { .oid = 16500, .schema = "public", .name = "t", .replident = 'd',
+	                       .ncols = 3, .cols = cols, .version = 1, .npk = 1 };
+	struct cdc_tuple tup = { 3, vals };
+	struct cdc_change ins = { .op = 'c', .lsn = 1, .txn = &txn, .rel = &rel, .new_tuple = &tup };
+	struct json_opts o = opts_for(M_DEFAULT);
+	struct jbuf b = { 0 };
+	struct cdc_err err;
+	json_t *j;
+
+	(void) state;
+	assert_int_equal(types_add(types, 16600, 'e', 0, 0, ',', "mood"), 0);
+	assert_int_equal(types_add(types, 16601, 'b', 0, 16600, ',', "_mood"), 0);
+	assert_null(types_labels(types, 16600));
+	assert_int_equal(types_set_labels(types, 16600, "sad,ok,happy"), 0);
+	o.schemas = true;
+	cdc_err_clear(&err);
+	assert_int_equal(json_envelope(&b, &ins, types, &o, 0, &err), 0);
+	j = json_loadb(b.data, b.len, 0, NULL);
+	assert_non_null(j);
+	assert_field_schema(json_object_get(j, "schema"), "m",
+	                    "{\"type\":\"string\",\"optional\":false,\"name\":\"io.debezium.data.Enum\","
+	                    "\"version\":1,\"parameters\":{\"allowed\":\"sad,ok,happy\"},\"default\":\"ok\","
+	                    "\"field\":\"m\"}");
+	assert_field_schema(json_object_get(j, "schema"), "ms",
+	                    "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false,"
+	                    "\"name\":\"io.debezium.data.Enum\",\"version\":1,"
+	                    "\"parameters\":{\"allowed\":\"sad,ok,happy\"}},\"optional\":true,\"field\":\"ms\"}");
+	assert_true(conforms(json_object_get(j, "schema"), json_object_get(j, "payload"), "value"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "payload"),
+	                    "after"), "m")), "happy");
+	json_decref(j);
+	jbuf_free(&b);
+	types_free(types);
+}
+
 /* The transaction topic's records with schemas. */
 static void
 test_tx_schemas(void **state)
@@ -767,6 +872,8 @@ main(void)
 		cmocka_unit_test(test_schemas),
 		cmocka_unit_test(test_message_record),
 		cmocka_unit_test(test_tx_schemas),
+		cmocka_unit_test(test_unchanged_toast),
+		cmocka_unit_test(test_enum_schema),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
