@@ -1,11 +1,15 @@
 /*
  * fuzz_value.c — libFuzzer target: the SPEC §3 value mapper.  The first byte picks
  * a type (scalars, arrays, a domain, an enum, unknown), the rest is its text; a
- * second byte with its low bit set picks the Debezium profile (§3a) and its modes.
+ * second byte with its low bit set picks the Debezium profile (§3a) and its modes,
+ * and then, when the first has bit 0x40, a third the column's typmod: the value is mapped with it, and the text is
+ * also the column's default expression in its schemas = on schema (connect.c).
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "decoder/connect.h"
 #include "decoder/json.h"
 #include "decoder/types.h"
 
@@ -25,6 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cdc_err err = { 0 };
 	struct json_opts o = { .name = "f" };
 	struct cdc_value v;
+	int32_t typmod = -1;
+	uint32_t oid;
 
 	if (size < 1)
 		return 0;
@@ -32,6 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	types_add(t, 16400, 'd', CDC_OID_NUMERIC, 0, ',', "dom");
 	types_add(t, 16401, 'b', 0, 16400, ',', "_dom");
 	types_add(t, 16402, 'e', 0, 0, ',', "mood");
+	types_set_labels(t, 16402, "sad,o\"k");
 	jbuf_init(&b);
 	v.kind = CDC_VAL_TEXT;
 	v.data = (const char *) data + 1;
@@ -46,8 +53,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.binary_mode = (enum json_binary) (data[1] >> 6);
 		v.data++;
 		v.len--;
+		if (size > 2 && (data[0] & 0x40)) {
+			/* numeric-like (precision, scale) typmods, time precisions, or none */
+			typmod = data[2] == 0xFF ? -1 : data[2] < 0x10 ? data[2] % 8
+			       : (((data[2] & 0x3F) << 16) | (data[2] >> 4)) + 4;
+			o.schemas = true;
+			v.data++;
+			v.len--;
+		}
 	}
-	json_put_value(&b, t, oids[data[0] % (sizeof(oids) / sizeof(oids[0]))], &v, &o, &err);
+	oid = oids[data[0] % (sizeof(oids) / sizeof(oids[0]))];
+	json_put_column_value(&b, t, oid, typmod, &v, &o, &err);
+	if (o.schemas) {
+		char *def = strndup(v.data, v.len);
+		struct cdc_column col = { "c", oid, typmod, false, false, data[2] & 1, def };
+		struct cdc_rel rel = { .oid = 16500, .schema = "s", .name = "t", .replident = 'd',
+		                       .ncols = 1, .cols = &col, .version = 1 };
+
+		if (def != NULL) {
+			jbuf_reset(&b);
+			connect_value_schema(&b, &rel, t, &o);
+			connect_required_null(&b, t, &col, &o);
+			free(def);
+		}
+	}
 	jbuf_free(&b);
 	types_free(t);
 	return 0;
