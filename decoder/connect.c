@@ -141,6 +141,18 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
 		put_numeric(b, optional, typmod, true, o);
 		return;
 	}
+	if ((base == 1560 || base == 1562) && typmod >= 1) {
+		/* bit(n), varbit(n): boolean for n = 1, else io.debezium.data.Bits */
+		if (typmod == 1) {
+			put_head(b, "boolean", optional);
+		} else {
+			put_named(b, "bytes", optional, "io.debezium.data.Bits", 1);
+			jbuf_puts(b, ",\"parameters\":{\"length\":\"");
+			put_int(b, typmod);
+			jbuf_puts(b, "\"}");
+		}
+		return;
+	}
 	if (base == CDC_OID_TIMETZ) {
 		put_named(b, "string", optional, "io.debezium.time.ZonedTime", 1);
 		return;

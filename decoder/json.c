@@ -705,11 +705,17 @@ valid_uuid(const char *s, size_t n)
 
 #define OID_MONEY 790
 #define OID_TIMETZ 1266
+#define OID_BIT 1560
+#define OID_VARBIT 1562
 #define MONEY_SCALE 2                  /* Debezium's money.fraction.digits default */
 /* PgStatement.DATE_POSITIVE_INFINITY / _NEGATIVE_INFINITY: what Debezium emits, as
  * microseconds, for a timestamp of infinity / -infinity */
 #define DBZ_TS_PINF_US INT64_C(9223372036825200000)
 #define DBZ_TS_NINF_US INT64_C(-9223372036832400000)
+/* PostgresValueConverter.POSITIVE_INFINITY_LOCAL_DATE / NEGATIVE_: -5877611-06-21 and
+ * -22, as days since the epoch */
+#define DBZ_DATE_PINF (-2147472693)
+#define DBZ_DATE_NINF (-2147472692)
 
 static void put_i64(struct jbuf *b, int64_t v);
 static int64_t floor_div(int64_t a, int64_t b);
@@ -1348,6 +1354,37 @@ dbz_bytea(struct jbuf *b, const struct json_opts *o, const char *s, size_t n)
 	return 0;
 }
 
+/* bit(n), varbit(n): a boolean for n = 1, else io.debezium.data.Bits, the bits as a
+ * little-endian number in as few bytes as its highest set bit needs (Debezium's
+ * BitSet.toByteArray); "101" is 0x05. */
+static int
+dbz_bits(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
+{
+	uint8_t *p;
+	size_t nb = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '0' && s[i] != '1')
+			return -1;
+	if (c->typmod == 1) {
+		jbuf_puts(b, memchr(s, '1', n) != NULL ? "true" : "false");
+		return 0;
+	}
+	if ((p = calloc(n / 8 + 1, 1)) == NULL) {
+		b->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (s[n - 1 - i] == '1') {
+			p[i / 8] |= (uint8_t) (1u << (i % 8));
+			nb = i / 8 + 1;
+		}
+	/* Bits are bytes whatever binary_handling_mode says (it is bytea's) */
+	put_base64(b, p, nb);
+	free(p);
+	return 0;
+}
+
 /* The Debezium mapping of one value: 0, -1 (cannot be mapped), or 1 when the kind
  * maps as in the pgcdc profile. */
 static int
@@ -1361,6 +1398,8 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 
 	if (oid == OID_MONEY)
 		return dbz_decimal(b, c, true, s, n);
+	if ((oid == OID_BIT || oid == OID_VARBIT) && c->typmod >= 1)
+		return dbz_bits(b, c, s, n);
 	if (oid == OID_TIMETZ)
 		return dbz_timetz(b, s, n);
 	switch (td->kind) {
@@ -1369,9 +1408,11 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 	case CDC_T_BYTEA:
 		return dbz_bytea(b, o, s, n);
 	case CDC_T_DATE:
-		/* io.debezium.time.Date: days since the epoch */
+		/* io.debezium.time.Date: days since the epoch.  Debezium reads 'infinity' as
+		 * its POSITIVE_INFINITY_LOCAL_DATE, -5877611-06-21 (-infinity the day after),
+		 * whose epoch days it emits */
 		if (is_infinity(s, n)) {
-			put_i64(b, s[0] == '-' ? INT32_MIN : INT32_MAX);
+			put_i64(b, s[0] == '-' ? DBZ_DATE_NINF : DBZ_DATE_PINF);
 			return 0;
 		}
 		bc = n > 3 && eq(s + n - 3, 3, " BC");

@@ -93,6 +93,18 @@ static const struct dcase cases[] = {
 	{ M_DEFAULT, 1082, -1, "2016-11-04", "17109" },
 	{ M_DEFAULT, 1082, -1, "1969-12-31", "-1" },
 	{ M_CONNECT, 1082, -1, "2016-11-04", "17109" },
+	/* bit(1) and varbit(1): boolean; bit(n): Bits, little-endian, as few bytes as the
+	 * highest set bit needs (BitSet.toByteArray), bytes whatever the binary mode */
+	{ M_DEFAULT, 1560, 1, "1", "true" },
+	{ M_DEFAULT, 1562, 1, "0", "false" },
+	{ M_DEFAULT, 1560, 3, "101", "\"BQ==\"" },
+	{ M_DEFAULT, 1560, 9, "100000001", "\"AQE=\"" },
+	{ M_DEFAULT, 1562, 16, "0000", "\"\"" },
+	{ M_HEX, 1560, 3, "110", "\"Bg==\"" },
+	{ M_DEFAULT, 1562, -1, "101", "\"101\"" },
+	/* DateTimeFormat.date: infinity is -5877611-06-21, -infinity the day after */
+	{ M_DEFAULT, 1082, -1, "infinity", "-2147472693" },
+	{ M_DEFAULT, 1082, -1, "-infinity", "-2147472692" },
 	/* time: MicroTime above precision 3, Time (ms) up to 3; connect: ms */
 	{ M_DEFAULT, 1083, -1, "13:51:30", "49890000000" },
 	{ M_DEFAULT, 1083, 3, "13:51:30.123", "49890123" },
@@ -472,6 +484,10 @@ static const struct scol scols[] = {
 	  "{\"type\":\"array\",\"items\":{\"type\":\"int32\",\"optional\":true},\"optional\":true,"
 	  "\"field\":\"arr\"}" },
 	{ "nul", 25, -1, false, NULL, "{\"type\":\"string\",\"optional\":true,\"field\":\"nul\"}" },
+	{ "bt", 1560, 12, false, "101000000001",
+	  "{\"type\":\"bytes\",\"optional\":true,\"name\":\"io.debezium.data.Bits\",\"version\":1,"
+	  "\"parameters\":{\"length\":\"12\"},\"field\":\"bt\"}" },
+	{ "b1", 1562, 1, false, "1", "{\"type\":\"boolean\",\"optional\":true,\"field\":\"b1\"}" },
 };
 
 #define NSCOLS (sizeof(scols) / sizeof(scols[0]))
