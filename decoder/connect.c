@@ -153,6 +153,11 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
 		}
 		return;
 	}
+	if (types_is(types, base, "hstore")) {
+		/* hstore.handling.mode = json */
+		put_named(b, "string", optional, "io.debezium.data.Json", 1);
+		return;
+	}
 	if (base == CDC_OID_TIMETZ) {
 		put_named(b, "string", optional, "io.debezium.time.ZonedTime", 1);
 		return;

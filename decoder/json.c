@@ -1354,6 +1354,80 @@ dbz_bytea(struct jbuf *b, const struct json_opts *o, const char *s, size_t n)
 	return 0;
 }
 
+/* One double-quoted hstore token ("...", backslash escapes) at s[*i], unescaped
+ * into a JSON string; false when there is none. */
+static bool
+hstore_token(struct jbuf *b, const char *s, size_t n, size_t *i)
+{
+	size_t start;
+	char *t;
+	size_t k = 0;
+
+	if (*i >= n || s[*i] != '"')
+		return false;
+	start = ++*i;
+	for (; *i < n && s[*i] != '"'; (*i)++)
+		if (s[*i] == '\\')
+			(*i)++;
+	if (*i >= n)
+		return false;
+	if ((t = malloc(*i - start + 1)) == NULL) {
+		b->oom = true;
+		return true;
+	}
+	for (size_t j = start; j < *i; j++) {
+		if (s[j] == '\\')
+			j++;
+		t[k++] = s[j];
+	}
+	jbuf_put_jstring(b, t, k);
+	free(t);
+	(*i)++;
+	return true;
+}
+
+/* hstore, hstore.handling.mode = json: io.debezium.data.Json, the map as a JSON
+ * object in a string ({"a":"1","b":null}); keys in the server's order. */
+static int
+dbz_hstore(struct jbuf *b, const char *s, size_t n)
+{
+	struct jbuf j = { 0 };
+	size_t i = 0;
+	bool first = true;
+	int rc = 0;
+
+	jbuf_putc(&j, '{');
+	while (i < n) {
+		while (i < n && (s[i] == ' ' || s[i] == ','))
+			i++;
+		if (i >= n)
+			break;
+		if (!first)
+			jbuf_putc(&j, ',');
+		first = false;
+		if (!hstore_token(&j, s, n, &i) || i + 2 > n || s[i] != '=' || s[i + 1] != '>') {
+			rc = -1;
+			break;
+		}
+		i += 2;
+		jbuf_putc(&j, ':');
+		if (i + 4 <= n && memcmp(s + i, "NULL", 4) == 0) {
+			jbuf_puts(&j, "null");
+			i += 4;
+		} else if (!hstore_token(&j, s, n, &i)) {
+			rc = -1;
+			break;
+		}
+	}
+	jbuf_putc(&j, '}');
+	if (rc == 0 && j.oom)
+		b->oom = true;
+	else if (rc == 0)
+		jbuf_put_jstring(b, j.data, j.len);
+	jbuf_free(&j);
+	return rc;
+}
+
 /* bit(n), varbit(n): a boolean for n = 1, else io.debezium.data.Bits, the bits as a
  * little-endian number in as few bytes as its highest set bit needs (Debezium's
  * BitSet.toByteArray); "101" is 0x05. */
@@ -1400,6 +1474,8 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 		return dbz_decimal(b, c, true, s, n);
 	if ((oid == OID_BIT || oid == OID_VARBIT) && c->typmod >= 1)
 		return dbz_bits(b, c, s, n);
+	if (td->kind == CDC_T_STRING && types_is(c->types, oid, "hstore"))
+		return dbz_hstore(b, s, n);
 	if (oid == OID_TIMETZ)
 		return dbz_timetz(b, s, n);
 	switch (td->kind) {

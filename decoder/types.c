@@ -380,6 +380,14 @@ types_set_labels(struct cdc_types *t, uint32_t oid, const char *labels)
 	return 0;
 }
 
+bool
+types_is(const struct cdc_types *t, uint32_t oid, const char *name)
+{
+	const struct utype *u = t != NULL && oid >= CDC_FIRST_USER_OID ? lookup(t, oid) : NULL;
+
+	return u != NULL && u->name != NULL && strcmp(u->name, name) == 0;
+}
+
 const char *
 types_labels(const struct cdc_types *t, uint32_t oid)
 {

@@ -72,6 +72,9 @@ bool types_known(const struct cdc_types *t, uint32_t oid);
  * "allowed"): set by the agent from pg_enum; NULL when oid is no enum or they are
  * not known.  The string stays valid until the next types_set_labels of oid. */
 int types_set_labels(struct cdc_types *t, uint32_t oid, const char *labels);
+
+/* Whether oid is the registered (extension) type of that name, e.g. "hstore". */
+bool types_is(const struct cdc_types *t, uint32_t oid, const char *name);
 const char *types_labels(const struct cdc_types *t, uint32_t oid);
 
 /* Resolve oid.  Unknown OIDs resolve to CDC_T_STRING (text output), never fail.

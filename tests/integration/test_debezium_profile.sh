@@ -109,12 +109,12 @@ t_eq "base64-url-safe bytea" '"AQID"' "$(jq -c 'select(.op == "c") | .after.ba' 
 # schemas = on: Kafka Connect's JsonConverter envelopes, read back by an independent
 # reader of them (connect_check.py), on the row, message and transaction topics; with
 # column defaults (a literal, a sequence, a function, NOT NULL)
-psql_q "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+psql_q "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE EXTENSION hstore;
   ALTER TABLE tt ADD COLUMN ser serial, ADD COLUMN label text NOT NULL DEFAULT 'new',
   ADD COLUMN mo mood NOT NULL DEFAULT 'ok',
-  ADD COLUMN bits bit(3) DEFAULT B'101', ADD COLUMN flag varbit(1),
+  ADD COLUMN bits bit(3) DEFAULT B'101', ADD COLUMN flag varbit(1), ADD COLUMN hs hstore,
   ALTER d SET DEFAULT 1.5, ALTER dt SET DEFAULT now(), ALTER nvs SET DEFAULT 2.5"
-EXTRA_SQL="BEGIN; SELECT pg_logical_emit_message(true, 'outbox', 'hi'); INSERT INTO tt (pk, flag) VALUES (2, B'1'); DELETE FROM tt WHERE pk = 2; COMMIT" \
+EXTRA_SQL="BEGIN; SELECT pg_logical_emit_message(true, 'outbox', 'hi'); INSERT INTO tt (pk, flag, hs) VALUES (2, B'1', 'a=>1, b=>NULL'); DELETE FROM tt WHERE pk = 2; COMMIT" \
 	run_profile dbz4 dbz4 --set format.profile=debezium --set format.schemas=on \
 	--set sink.kafka.transaction_topic=on
 CC="$(dirname "$0")/connect_check.py"
@@ -132,7 +132,7 @@ t_eq "schemas = on, converted: Decimals by their scale, VariableScaleDecimal, mo
 	"$(jq -c '[.d, .dzs, .dvs, .csh, .ncsh, .na] | .[]' <<<"$C" | xargs -d '\n')"
 t_eq "schemas = on: the payload is the schemaless record's" "" \
 	"$(diff <(jq -c 'select(.op == "c") | .after' "$PG_TMP/dbz.kafka") \
-	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after | del(.ser, .label, .mo, .bits, .flag)'))"
+	        <(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | jq -c 'select(.payload.op == "c" and .payload.after.pk == 1) | .payload.after | del(.ser, .label, .mo, .bits, .flag, .hs)'))"
 S=$(jq -r 'select(.payload != null) | .payload' "$PG_TMP/dbz4.public.tt.raw" | sed -n 1p | jq -c .schema)
 fs() { jq -c --arg f "$1" '.fields[] | select(.field == "after") | .fields[] | select(.field == $f)' <<<"$S"; }
 t_eq "schemas = on: the envelope's name and version, the row struct's" \
@@ -152,6 +152,9 @@ t_eq "schemas = on: an enum is io.debezium.data.Enum with its labels, its defaul
 t_eq "bit(3) B'101' as io.debezium.data.Bits (the byte 05, little-endian), varbit(1) a boolean" \
 	'"05" true {"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"3"},"field":"bits"}' \
 	"$(jq -c 'select(.value.op == "c" and .value.after.pk == 2) | .value.after | .bits, .flag' "$PG_TMP/dbz4.public.tt.conv" | xargs -d '\n') $(fs bits)"
+t_eq "hstore: a JSON object in an io.debezium.data.Json string (hstore.handling.mode = json)" \
+	'"{\"a\":\"1\",\"b\":null}" "io.debezium.data.Json"' \
+	"$(jq -c 'select(.value.op == "c" and .value.after.pk == 2) | .value.after.hs' "$PG_TMP/dbz4.public.tt.conv") $(fs hs | jq -c .name)"
 t_eq "schemas = on: logical types" \
 	'"io.debezium.time.Date" "io.debezium.time.MicroTime" "io.debezium.time.Time" "io.debezium.time.MicroTimestamp" "io.debezium.time.ZonedTimestamp" "io.debezium.time.ZonedTime" "io.debezium.time.MicroDuration" {"scale":"2","connect.decimal.precision":"3"}' \
 	"$(for f in dt ti tip ts tz ttz it; do fs $f | jq -c .name; done | xargs -d '\n') $(fs d | jq -c .parameters)"

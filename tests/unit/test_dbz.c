@@ -842,6 +842,32 @@ test_enum_schema(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "payload"),
 	                    "after"), "m")), "happy");
 	json_decref(j);
+
+	/* hstore (hstore.handling.mode = json): a JSON object in an io.debezium.data.Json string */
+	{
+		static const char hs[] = "\"a\"=>\"1\", \"b\\\"q\"=>NULL, \"c\"=>\"x\\\\y\"";
+		struct cdc_column hcols[] = { { "id", 23, -1, true, true, true, NULL },
+		                              { "h", 16700, -1, false, false, false, NULL } };
+		struct cdc_value hv[] = { { CDC_VAL_TEXT, 1, "1" },
+		                          { CDC_VAL_TEXT, sizeof(hs) - 1, hs } };
+		struct cdc_rel hrel = { .oid = 16501, .schema = "public", .name = "h", .replident = 'd',
+		                        .ncols = 2, .cols = hcols, .version = 1, .npk = 1 };
+		struct cdc_tuple htup = { 2, hv };
+		struct cdc_change hins = { .op = 'c', .lsn = 1, .txn = &txn, .rel = &hrel,
+		                           .new_tuple = &htup };
+
+		assert_int_equal(types_add(types, 16700, 'b', 0, 0, ',', "hstore"), 0);
+		jbuf_reset(&b);
+		assert_int_equal(json_envelope(&b, &hins, types, &o, 0, &err), 0);
+		j = json_loadb(b.data, b.len, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j,
+		                    "payload"), "after"), "h")), "{\"a\":\"1\",\"b\\\"q\":null,\"c\":\"x\\\\y\"}");
+		assert_field_schema(json_object_get(j, "schema"), "h",
+		                    "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Json\","
+		                    "\"version\":1,\"field\":\"h\"}");
+		json_decref(j);
+	}
 	jbuf_free(&b);
 	types_free(types);
 }
