@@ -141,7 +141,7 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
 		put_numeric(b, optional, typmod, true, o);
 		return;
 	}
-	if ((base == 1560 || base == 1562) && typmod >= 1) {
+	if ((base == CDC_OID_BIT || base == CDC_OID_VARBIT) && typmod >= 1) {
 		/* bit(n), varbit(n): boolean for n = 1, else io.debezium.data.Bits */
 		if (typmod == 1) {
 			put_head(b, "boolean", optional);
@@ -405,6 +405,10 @@ connect_required_null(struct jbuf *b, const struct cdc_types *types, const struc
 	}
 	if (base == CDC_OID_TIMETZ) {
 		jbuf_puts(b, "\"00:00:00Z\"");
+		return;
+	}
+	if ((base == CDC_OID_BIT || base == CDC_OID_VARBIT) && col->typmod == 1) {
+		jbuf_puts(b, "false");   /* a boolean; bit(n) is Bits, empty bytes below */
 		return;
 	}
 	switch (td.kind) {

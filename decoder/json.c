@@ -705,8 +705,6 @@ valid_uuid(const char *s, size_t n)
 
 #define OID_MONEY 790
 #define OID_TIMETZ 1266
-#define OID_BIT 1560
-#define OID_VARBIT 1562
 #define MONEY_SCALE 2                  /* Debezium's money.fraction.digits default */
 /* PgStatement.DATE_POSITIVE_INFINITY / _NEGATIVE_INFINITY: what Debezium emits, as
  * microseconds, for a timestamp of infinity / -infinity */
@@ -1472,7 +1470,7 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 
 	if (oid == OID_MONEY)
 		return dbz_decimal(b, c, true, s, n);
-	if ((oid == OID_BIT || oid == OID_VARBIT) && c->typmod >= 1)
+	if ((oid == CDC_OID_BIT || oid == CDC_OID_VARBIT) && c->typmod >= 1)
 		return dbz_bits(b, c, s, n);
 	if (td->kind == CDC_T_STRING && types_is(c->types, oid, "hstore"))
 		return dbz_hstore(b, s, n);

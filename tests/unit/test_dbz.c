@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "decoder/change.h"
+#include "decoder/connect.h"
 #include "decoder/json.h"
 #include "decoder/types.h"
 
@@ -291,6 +292,25 @@ test_envelope(void **state)
 	json_decref(j);
 	cols[1].notnull = false;
 	cols[2].notnull = false;
+	/* every fallback is a value of the column's schema: bit(1) is a boolean, bit(n) Bits */
+	{
+		static const struct { uint32_t oid; int32_t typmod; const char *want; } fb[] = {
+			{ 1560, 1, "false" }, { 1562, 1, "false" }, { 1560, 8, "\"\"" }, { 23, -1, "0" },
+			{ 25, -1, "\"\"" }, { 1007, -1, "[]" }, { 16, -1, "false" },
+		};
+
+		for (size_t k = 0; k < NELEM(fb); k++) {
+			struct cdc_column c = { "c", fb[k].oid, fb[k].typmod, false, false, true, NULL };
+			struct jbuf fbuf = { 0 };
+
+			connect_required_null(&fbuf, NULL, &c, &o);
+			jbuf_putc(&fbuf, '\0');
+			if (strcmp(fbuf.data, fb[k].want) != 0)
+				fail_msg("fallback of type %u(%d): got %s, want %s", fb[k].oid, fb[k].typmod,
+				         fbuf.data, fb[k].want);
+			jbuf_free(&fbuf);
+		}
+	}
 	/* the pgcdc profile keeps its before */
 	plain.debezium = false;
 	j = encode_row(&plain, &upd);
