@@ -86,12 +86,6 @@ put_decimal(struct jbuf *b, bool optional, int scale, int precision)
 	jbuf_puts(b, "\"}");
 }
 
-static int
-precision_of(int32_t typmod)
-{
-	return typmod >= 0 && typmod <= 6 ? (int) typmod : 6;
-}
-
 static void
 put_numeric(struct jbuf *b, bool optional, int32_t typmod, bool money, const struct json_opts *o)
 {
@@ -192,7 +186,7 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
 	case CDC_T_TIME:
 		if (o->time_mode == JSON_TIME_CONNECT)
 			put_named(b, "int32", optional, "org.apache.kafka.connect.data.Time", 1);
-		else if (o->time_mode == JSON_TIME_ADAPTIVE && precision_of(typmod) <= 3)
+		else if (o->time_mode == JSON_TIME_ADAPTIVE && json_time_precision(typmod) <= 3)
 			put_named(b, "int32", optional, "io.debezium.time.Time", 1);
 		else
 			put_named(b, "int64", optional, "io.debezium.time.MicroTime", 1);
@@ -200,7 +194,7 @@ connect_column_schema(struct jbuf *b, const struct cdc_types *types, uint32_t oi
 	case CDC_T_TIMESTAMP:
 		if (o->time_mode == JSON_TIME_CONNECT)
 			put_named(b, "int64", optional, "org.apache.kafka.connect.data.Timestamp", 1);
-		else if (precision_of(typmod) <= 3)
+		else if (json_time_precision(typmod) <= 3)
 			put_named(b, "int64", optional, "io.debezium.time.Timestamp", 1);
 		else
 			put_named(b, "int64", optional, "io.debezium.time.MicroTimestamp", 1);
@@ -443,6 +437,25 @@ connect_required_null(struct jbuf *b, const struct cdc_types *types, const struc
 	}
 }
 
+/* "<prefix>.<schema>.<table>.<suffix>", escaped as one JSON string: a table's
+ * schema names (Debezium's schema.name.adjustment.mode = none). */
+static void
+put_table_name(struct jbuf *b, const struct cdc_rel *rel, const struct json_opts *o,
+               const char *suffix)
+{
+	size_t len = strlen(o->name) + strlen(rel->schema) + strlen(rel->name) + strlen(suffix) + 3;
+	char small[512], *name = len < sizeof(small) ? small : malloc(len + 1);
+
+	if (name == NULL) {
+		b->oom = true;
+		return;
+	}
+	snprintf(name, len + 1, "%s.%s.%s.%s", o->name, rel->schema, rel->name, suffix);
+	jbuf_put_jstring(b, name, len);
+	if (name != small)
+		free(name);
+}
+
 /* {"type":"struct","fields":[columns],"optional":X,"name":"<prefix>.<schema>.<table>.<suffix>" */
 static void
 put_row_struct(struct jbuf *b, const struct cdc_rel *rel, const struct cdc_types *types,
@@ -466,21 +479,7 @@ put_row_struct(struct jbuf *b, const struct cdc_rel *rel, const struct cdc_types
 		jbuf_putc(b, '}');
 	}
 	jbuf_puts(b, optional ? "],\"optional\":true,\"name\":" : "],\"optional\":false,\"name\":");
-	{
-		/* the schema name: <prefix>.<schema>.<table>.<suffix>, escaped as one string */
-		size_t nlen = strlen(o->name), slen = strlen(rel->schema), tlen = strlen(rel->name);
-		size_t xlen = strlen(suffix), len = nlen + slen + tlen + xlen + 3;
-		char small[512], *name = len < sizeof(small) ? small : malloc(len + 1);
-
-		if (name == NULL) {
-			b->oom = true;
-			return;
-		}
-		snprintf(name, len + 1, "%s.%s.%s.%s", o->name, rel->schema, rel->name, suffix);
-		jbuf_put_jstring(b, name, len);
-		if (name != small)
-			free(name);
-	}
+	put_table_name(b, rel, o, suffix);
 }
 
 void
@@ -500,19 +499,7 @@ connect_value_schema(struct jbuf *b, const struct cdc_rel *rel, const struct cdc
 	             "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
 	             "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}]"
 	             ",\"optional\":false,\"name\":");
-	{
-		size_t len = strlen(o->name) + strlen(rel->schema) + strlen(rel->name) + 11;
-		char small[512], *name = len < sizeof(small) ? small : malloc(len + 1);
-
-		if (name == NULL) {
-			b->oom = true;
-			return;
-		}
-		snprintf(name, len + 1, "%s.%s.%s.Envelope", o->name, rel->schema, rel->name);
-		jbuf_put_jstring(b, name, len);
-		if (name != small)
-			free(name);
-	}
+	put_table_name(b, rel, o, "Envelope");
 	jbuf_puts(b, ",\"version\":2}");
 }
 

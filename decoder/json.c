@@ -740,12 +740,6 @@ sat_mul(int64_t a, int64_t b)
 	return r;
 }
 
-/* A column's fractional-second precision: typmod, or 6 without one. */
-static int
-time_precision(int32_t typmod)
-{
-	return typmod >= 0 && typmod <= 6 ? (int) typmod : 6;
-}
 
 /* bytes → base64 (standard or URL-safe alphabet, padded, as Java's encoders). */
 static void
@@ -1189,7 +1183,7 @@ dbz_timestamptz(struct jbuf *b, struct map_ctx *c, const char *s, size_t n)
 	put_iso_year(b, y);
 	snprintf(tmp, sizeof(tmp), "-%02d-%02dT", (int) mo, (int) d);
 	jbuf_put(b, tmp, 7);
-	put_clock(b, tod, time_precision(c->typmod));
+	put_clock(b, tod, json_time_precision(c->typmod));
 	jbuf_put(b, "Z\"", 2);
 	return 0;
 }
@@ -1499,7 +1493,7 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 		if (!time_micros(s, n, &i, &us) || i != n)
 			return -1;
 		if (o->time_mode == JSON_TIME_CONNECT ||
-		    (o->time_mode == JSON_TIME_ADAPTIVE && time_precision(c->typmod) <= 3))
+		    (o->time_mode == JSON_TIME_ADAPTIVE && json_time_precision(c->typmod) <= 3))
 			us /= 1000;
 		put_i64(b, us);
 		return 0;
@@ -1509,7 +1503,7 @@ map_debezium(struct jbuf *b, struct map_ctx *c, uint32_t oid, const struct cdc_t
 			us = s[0] == '-' ? DBZ_TS_NINF_US : DBZ_TS_PINF_US;
 		else if (!timestamp_micros(s, n, &i, &us, &bc) || i != (bc ? n - 3 : n))
 			return -1;
-		if (o->time_mode == JSON_TIME_CONNECT || time_precision(c->typmod) <= 3)
+		if (o->time_mode == JSON_TIME_CONNECT || json_time_precision(c->typmod) <= 3)
 			us = floor_div(us, 1000);
 		put_i64(b, us);
 		return 0;

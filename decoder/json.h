@@ -111,6 +111,14 @@ bool json_number(const char *s, size_t n, bool int_only);
 int json_put_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
                    const struct cdc_value *v, const struct json_opts *o, struct cdc_err *err);
 
+/* A time or timestamp column's fractional-second precision: typmod, or 6 without
+ * one (Debezium's adaptive modes switch to milliseconds up to 3). */
+static inline int
+json_time_precision(int32_t typmod)
+{
+	return typmod >= 0 && typmod <= 6 ? (int) typmod : 6;
+}
+
 /* The same for a column value: typmod as the column's (numeric scale, time
  * precision in the Debezium profile). */
 int json_put_column_value(struct jbuf *b, const struct cdc_types *types, uint32_t typoid,
