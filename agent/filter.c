@@ -149,13 +149,13 @@ make_plan(struct filter *f, const struct cdc_rel *r, struct cdc_err *err)
 		goto oom_rel;
 	for (int k = 0; k < n; k++) {
 		struct cdc_column *d = &p->rel.cols[k];
+		/* a masked column's default would be the secret the hash hides */
+		const char *def = p->action[k] == COL_MASK ? NULL : r->cols[p->map[k]].defexpr;
 
 		*d = r->cols[p->map[k]];
 		d->name = strdup(d->name);
-		/* a masked column's default would be the secret the hash hides */
-		d->defexpr = d->defexpr == NULL || p->action[k] == COL_MASK ? NULL : strdup(d->defexpr);
-		if (d->name == NULL || (r->cols[p->map[k]].defexpr != NULL && p->action[k] != COL_MASK &&
-		                        d->defexpr == NULL)) {
+		d->defexpr = def != NULL ? strdup(def) : NULL;
+		if (d->name == NULL || (def != NULL && d->defexpr == NULL)) {
 			free(d->name);
 			free(d->defexpr);
 			goto oom_rel;
