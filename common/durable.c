@@ -47,10 +47,25 @@ cdc_write_durably(const char *dir, const char *path, const void *data, size_t n,
 		snprintf(why, whycap, "cannot write %s: %s", tmp, strerror(errno));
 		return -1;
 	}
+	/* Swapping the two names (Linux 3.15+, most local filesystems) keeps both inodes:
+	 * no inode is freed or allocated per write, which on a busy state directory is
+	 * most of the cost (ext4 without a journal scans past recently freed inodes at
+	 * every creation).  The old content stays in path.tmp, which nothing reads. */
+#ifdef RENAME_EXCHANGE
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0)
+		goto renamed;
+	if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+#endif
 	if (rename(tmp, path) != 0) {
 		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
 		return -1;
 	}
+#ifdef RENAME_EXCHANGE
+renamed:
+#endif
 	if (cdc_fsync_dir(dir) != 0) {
 		snprintf(why, whycap, "cannot fsync %s: %s", dir, strerror(errno));
 		return -1;

@@ -11,7 +11,10 @@
 int cdc_fsync_dir(const char *dir);
 
 /* Replace path (in directory dir) with data: a temporary path.tmp written and fsynced,
- * renamed over path, dir fsynced.  Returns 0, or -1 with why filled. */
+ * swapped with path (renameat2 RENAME_EXCHANGE; a plain rename where the filesystem
+ * cannot, or on the first write), dir fsynced.  After a swap path.tmp holds the previous
+ * content and is the spare the next write reuses: no inode is allocated or freed per
+ * write.  Nothing reads path.tmp.  Returns 0, or -1 with why filled. */
 int cdc_write_durably(const char *dir, const char *path, const void *data, size_t n, char *why,
                       size_t whycap);
 
