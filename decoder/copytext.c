@@ -98,7 +98,7 @@ int
 copytext_parse(struct copytext *ct, const char *line, size_t len,
                const struct cdc_tuple **tuple, struct cdc_err *err)
 {
-	size_t start = 0, used = 0;
+	size_t used = 0;
 	int col = 0;
 
 	if (len > 0 && line[len - 1] == '\n')
@@ -118,25 +118,19 @@ copytext_parse(struct copytext *ct, const char *line, size_t len,
 		ct->scratch = nb;
 		ct->cap = len;
 	}
-	for (size_t i = 0; i <= len; i++) {
-		bool escaped = false;
-		size_t flen;
-		const char *f;
+	/* fields end at a raw tab (an escaped one is "\\t"); memchr scans whole words */
+	for (const char *f = line, *end = line + len;;) {
+		const char *tab = memchr(f, '\t', (size_t) (end - f));
+		size_t flen = (size_t) ((tab ? tab : end) - f);
 
-		if (i < len && line[i] != '\t')
-			continue;
 		if (col == ct->ncols)
 			return cdc_errf(err, CDC_ERR_PROTO, "COPY line has more than the %d expected "
 			                "columns", ct->ncols);
-		f = line + start;
-		flen = i - start;
-		for (size_t k = 0; k < flen && !escaped; k++)
-			escaped = f[k] == '\\';
 		if (flen == 2 && f[0] == '\\' && f[1] == 'N') {
 			ct->vals[col].kind = CDC_VAL_NULL;
 			ct->vals[col].data = NULL;
 			ct->vals[col].len = 0;
-		} else if (escaped) {
+		} else if (flen > 0 && memchr(f, '\\', flen) != NULL) {
 			size_t o = unescape(f, flen, ct->scratch + used);
 
 			ct->vals[col].kind = CDC_VAL_TEXT;
@@ -149,7 +143,9 @@ copytext_parse(struct copytext *ct, const char *line, size_t len,
 			ct->vals[col].len = (uint32_t) flen;
 		}
 		col++;
-		start = i + 1;
+		if (tab == NULL)
+			break;
+		f = tab + 1;
 	}
 	if (col != ct->ncols)
 		return cdc_errf(err, CDC_ERR_PROTO, "COPY line has %d columns, expected %d", col,
