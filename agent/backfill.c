@@ -75,15 +75,32 @@ struct bftable {
 	cdc_lsn dur_pending;
 };
 
+/* A chunk's rows as read (COPY text lines).  Short lines are copied into blocks and
+ * libpq's buffer is freed at once, by the thread that allocated it: a malloc and a free
+ * per row on two threads cost more than the copy.  Long lines keep libpq's buffer. */
+#define ROW_BLOCK (256 * 1024)
+#define ROW_COPY_MAX 4096
+struct rowblk {
+	struct rowblk *next;
+	size_t used;
+	char data[ROW_BLOCK];
+};
+struct bfrows {
+	char **lines;
+	size_t *lens;
+	size_t n, cap;
+	struct rowblk *blk;        /* the newest block first */
+	char **big;                /* lines kept in libpq's buffer (PQfreemem) */
+	size_t nbig, bigcap;
+};
+
 /* A chunk in flight: guarded by b->mu, but for its rows (see read_chunk). */
 struct bfchunk {
 	enum cstate st;
 	uint64_t id;
 	int table;
 	uint32_t page_from, page_to;   /* keyless: its pages */
-	char **lines;
-	size_t *lens;
-	size_t nlines, cap;
+	struct bfrows rows;
 	char *snap;
 	struct bfw_chunk *win;
 	bool win_reread;
@@ -151,12 +168,91 @@ free_strs(char **v, int n)
 	}
 }
 
+/* Take line (libpq's buffer, len bytes) into r.  Returns 0, -1 when out of memory (the
+ * line is freed). */
+static int
+rows_add(struct bfrows *r, char *line, size_t len)
+{
+	char *at = line;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		char **nl = realloc(r->lines, cap * sizeof(*nl));
+		size_t *nn = nl ? realloc(r->lens, cap * sizeof(*nn)) : NULL;
+
+		if (nl != NULL)
+			r->lines = nl;
+		if (nn == NULL) {
+			PQfreemem(line);
+			return -1;
+		}
+		r->lens = nn;
+		r->cap = cap;
+	}
+	if (len <= ROW_COPY_MAX) {
+		if (r->blk == NULL || ROW_BLOCK - r->blk->used < len) {
+			struct rowblk *nb = malloc(sizeof(*nb));
+
+			if (nb == NULL) {
+				PQfreemem(line);
+				return -1;
+			}
+			nb->next = r->blk;
+			nb->used = 0;
+			r->blk = nb;
+		}
+		at = r->blk->data + r->blk->used;
+		memcpy(at, line, len);
+		r->blk->used += len;
+		PQfreemem(line);
+	} else {
+		if (r->nbig == r->bigcap) {
+			size_t cap = r->bigcap ? r->bigcap * 2 : 16;
+			char **nb = realloc(r->big, cap * sizeof(*nb));
+
+			if (nb == NULL) {
+				PQfreemem(line);
+				return -1;
+			}
+			r->big = nb;
+			r->bigcap = cap;
+		}
+		r->big[r->nbig++] = line;
+	}
+	r->lines[r->n] = at;
+	r->lens[r->n++] = len;
+	return 0;
+}
+
+/* Forget r's rows; keep_arrays keeps the line arrays for the next chunk. */
+static void
+rows_free(struct bfrows *r, bool keep_arrays)
+{
+	while (r->blk != NULL) {
+		struct rowblk *next = r->blk->next;
+
+		free(r->blk);
+		r->blk = next;
+	}
+	for (size_t i = 0; i < r->nbig; i++)
+		PQfreemem(r->big[i]);
+	r->nbig = 0;
+	r->n = 0;
+	if (!keep_arrays) {
+		free(r->lines);
+		free(r->lens);
+		free(r->big);
+		r->lines = NULL;
+		r->lens = NULL;
+		r->big = NULL;
+		r->cap = r->bigcap = 0;
+	}
+}
+
 static void
 chunk_clear(struct bfchunk *c)
 {
-	for (size_t i = 0; i < c->nlines; i++)
-		PQfreemem(c->lines[i]);
-	c->nlines = 0;
+	rows_free(&c->rows, true);
 	free(c->snap);
 	c->snap = NULL;
 	bfw_chunk_free(c->win);
@@ -438,6 +534,86 @@ chunk_query(struct backfill *b, struct bfworker *w, const struct bfchunk *c, str
 	return q;
 }
 
+/* The result of one statement sent in pipeline mode, followed by the NULL that ends
+ * it; NULL with err set when it failed (the error of the first failed one). */
+static PGresult *
+pipe_result(PGconn *conn, const char *what, ExecStatusType want, struct cdc_err *err)
+{
+	PGresult *res = PQgetResult(conn), *end;
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (res != NULL && st != PGRES_PIPELINE_SYNC && (end = PQgetResult(conn)) != NULL)
+		PQclear(end);
+	if (st == want)
+		return res;
+	{
+		const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+		cdc_errf(err, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
+		         "%s failed: %s", what, m ? m : st == PGRES_PIPELINE_ABORTED ?
+		         "an earlier statement failed" : PQerrorMessage(conn));
+	}
+	PQclear(res);
+	return NULL;
+}
+
+/* Chunk c's start, in one round trip (libpq pipeline mode): its low watermark, then its
+ * transaction and that transaction's snapshot, which the server takes after the low
+ * watermark is in the WAL.  Each in a pipeline segment of its own: a BEGIN after a
+ * statement of the same implicit transaction would take that statement in, and the
+ * transaction could not be REPEATABLE READ.  Returns the snapshot's result (one row),
+ * NULL with err set; on failure no transaction is left open. */
+static PGresult *
+chunk_begin(struct bfworker *w, const struct bfchunk *c, struct cdc_err *err)
+{
+	PGconn *conn = w->conn;
+	char content[300];
+	const char *params[1] = { content };
+	PGresult *res = NULL, *r;
+	struct cdc_err e = { 0 };
+	bool sent;
+
+	snprintf(content, sizeof(content), "%s %" PRIu64 " L", w->b->o.cfg->source.slot, c->id);
+	if (PQenterPipelineMode(conn) != 1) {
+		cdc_errf(err, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
+		         "writing a backfill watermark failed: %s", PQerrorMessage(conn));
+		return NULL;
+	}
+	sent = PQsendQueryParams(conn, "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX
+	                         "', $1::text)", 1, NULL, params, NULL, NULL, 0) == 1 &&
+	       PQpipelineSync(conn) == 1 &&
+	       PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+	                         NULL, NULL, NULL, 0) == 1 &&
+	       PQsendQueryParams(conn, "SELECT pg_current_snapshot()::text", 0, NULL, NULL, NULL,
+	                         NULL, 0) == 1 &&
+	       PQpipelineSync(conn) == 1;
+	if (!sent) {
+		cdc_errf(err, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
+		         "writing a backfill watermark failed: %s", PQerrorMessage(conn));
+		PQexitPipelineMode(conn);
+		return NULL;
+	}
+	/* every result is read, whatever failed: the first failure is the error */
+	PQclear(pipe_result(conn, "writing a backfill watermark", PGRES_TUPLES_OK, &e));
+	PQclear(pipe_result(conn, "writing a backfill watermark", PGRES_PIPELINE_SYNC, &e));
+	PQclear(pipe_result(conn, "starting a backfill chunk", PGRES_COMMAND_OK, &e));
+	res = pipe_result(conn, "starting a backfill chunk", PGRES_TUPLES_OK, &e);
+	PQclear(pipe_result(conn, "starting a backfill chunk", PGRES_PIPELINE_SYNC, &e));
+	if (PQexitPipelineMode(conn) != 1)
+		cdc_errf(&e, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
+		         "starting a backfill chunk failed: %s", PQerrorMessage(conn));
+	if (e.code == 0 && (res == NULL || PQntuples(res) != 1))
+		cdc_errf(&e, CDC_ERR_PROTO, "starting a backfill chunk: no snapshot returned");
+	if (e.code != 0) {
+		PQclear(res);
+		if (PQstatus(conn) == CONNECTION_OK && (r = PQexec(conn, "ROLLBACK")) != NULL)
+			PQclear(r);
+		cdc_errf(err, e.code, "%s", e.msg);
+		return NULL;
+	}
+	return res;
+}
+
 /* Read chunk c (see chunk_query).  Returns 0, 1 when the table is gone, or a code. */
 static int
 read_chunk(struct bfworker *w, struct bfchunk *c, struct bftable *t, char *const *key,
@@ -448,17 +624,8 @@ read_chunk(struct bfworker *w, struct bfchunk *c, struct bftable *t, char *const
 	char *q;
 	int rc = 0;
 
-	/* the low watermark, then the chunk's transaction and its snapshot (a BEGIN after
-	 * a statement in the same query string would take that statement into its
-	 * transaction, which then cannot be REPEATABLE READ) */
-	res = with_watermark(w, c->id, 'L', "writing a backfill watermark",
-	                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX "', %s)", err);
-	if (res == NULL)
-		return err->code;
-	PQclear(res);
-	res = pg_query(w->conn, "starting a backfill chunk", "BEGIN ISOLATION LEVEL REPEATABLE READ "
-	               "READ ONLY; SELECT pg_current_snapshot()::text", 0, NULL, err);
-	if (res == NULL)
+	/* the low watermark, then the chunk's transaction and its snapshot */
+	if ((res = chunk_begin(w, c, err)) == NULL)
 		return err->code;
 	pthread_mutex_lock(&b->mu);
 	free(c->snap);
@@ -491,25 +658,10 @@ read_chunk(struct bfworker *w, struct bfchunk *c, struct bftable *t, char *const
 		if (len < 0)
 			return cdc_errf(err, CDC_ERR_CONN, "backfill of %s: reading a chunk failed: %s",
 			                t->t->name, PQerrorMessage(w->conn));
-		/* no lock: the replication thread touches the lines only once the chunk is
-		 * posted; each line stays in the buffer libpq allocated (PQfreemem) */
-		if (c->nlines == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 1024;
-			char **nl = realloc(c->lines, cap * sizeof(*nl));
-			size_t *nn = realloc(c->lens, cap * sizeof(*nn));
-
-			if (nl != NULL)
-				c->lines = nl;
-			if (nn != NULL)
-				c->lens = nn;
-			if (nl == NULL || nn == NULL) {
-				PQfreemem(line);
-				return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
-			}
-			c->cap = cap;
-		}
-		c->lines[c->nlines] = line;
-		c->lens[c->nlines++] = (size_t) len;
+		/* no lock: the replication thread touches the rows only once the chunk is
+		 * posted */
+		if (rows_add(&c->rows, line, (size_t) len) != 0)
+			return cdc_errf(err, CDC_ERR_NOMEM, "out of memory");
 	}
 	res = PQgetResult(w->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -569,7 +721,8 @@ last_key(struct copytext *ct, struct bftable *t, const struct bfchunk *c, char *
 	const struct cdc_tuple *tup;
 	int rc;
 
-	if ((rc = copytext_parse(ct, c->lines[c->nlines - 1], c->lens[c->nlines - 1], &tup, err)) != 0)
+	if ((rc = copytext_parse(ct, c->rows.lines[c->rows.n - 1], c->rows.lens[c->rows.n - 1], &tup,
+	                         err)) != 0)
 		return rc;
 	for (int k = 0; k < t->nkey; k++) {
 		const struct cdc_value *v = tuple_val(tup, t->key[k]);
@@ -687,7 +840,7 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 			/* where the next chunk starts: c's rows are this thread's until its high
 			 * watermark is written */
 			if (t->nkey > 0) {
-				last = (int64_t) c->nlines < b->o.cfg->backfill.chunk_rows;
+				last = (int64_t) c->rows.n < b->o.cfg->backfill.chunk_rows;
 				if (!last && (rc = last_key(ct, t, c, key, err)) != 0) {
 					PQclear(PQexec(w->conn, "ROLLBACK"));
 					drop_chunk(b, c);
@@ -701,7 +854,7 @@ do_table(struct bfworker *w, int ti, struct cdc_err *err)
 			pthread_mutex_lock(&b->mu);
 			if (c->st == C_READING)
 				c->st = C_POSTED;
-			read_rows += c->nlines;
+			read_rows += c->rows.n;
 			pthread_mutex_unlock(&b->mu);
 			/* The walsender decodes only flushed WAL, and a non-transactional message
 			 * alone flushes nothing: the high watermark would wait for the WAL writer
@@ -853,11 +1006,7 @@ stop_workers(struct backfill *b)
 			struct bfchunk *c = &b->w[i].c[k];
 
 			chunk_clear(c);
-			free(c->lines);
-			free(c->lens);
-			c->lines = NULL;
-			c->lens = NULL;
-			c->cap = 0;
+			rows_free(&c->rows, false);
 			c->st = C_IDLE;
 		}
 		b->w[i].started = false;
@@ -1333,9 +1482,8 @@ high_watermark(struct backfill *b, struct bfworker *w, struct bfchunk *c, cdc_ls
 	struct state_async aw = { 0 };
 	uint64_t emitted = 0;
 	cdc_lsn dedupe;
-	size_t nlines = c->nlines;
-	char **lines;
-	size_t *lens;
+	size_t nlines = c->rows.n;
+	struct bfrows rows;
 	int rc = 0;
 
 	c->win = NULL;
@@ -1371,8 +1519,8 @@ high_watermark(struct backfill *b, struct bfworker *w, struct bfchunk *c, cdc_ls
 	if (rc == 0 && t->nkey > 0 && nlines > 0) {
 		const struct cdc_tuple *tup;
 
-		if ((rc = copytext_parse(t->t->ct, c->lines[nlines - 1], c->lens[nlines - 1], &tup,
-		                         err)) == 0) {
+		if ((rc = copytext_parse(t->t->ct, c->rows.lines[nlines - 1],
+		                         c->rows.lens[nlines - 1], &tup, err)) == 0) {
 			for (int k = 0; k < t->nkey && rc == 0; k++) {
 				const struct cdc_value *v = tuple_val(tup, t->key[k]);
 
@@ -1397,11 +1545,8 @@ high_watermark(struct backfill *b, struct bfworker *w, struct bfchunk *c, cdc_ls
 	 * chunk while this one goes out to the sinks and is made durable.  That chunk's high
 	 * watermark is handled only after this one is recorded, so a crash still re-reads
 	 * at most one chunk per worker.  The rows are this thread's from here. */
-	lines = c->lines;
-	lens = c->lens;
-	c->lines = NULL;
-	c->lens = NULL;
-	c->nlines = c->cap = 0;
+	rows = c->rows;
+	memset(&c->rows, 0, sizeof(c->rows));
 	if (t->nkey > 0) {
 		if (p.have_cursor) {
 			for (int k = 0; k < t->nkey; k++) {
@@ -1429,11 +1574,8 @@ high_watermark(struct backfill *b, struct bfworker *w, struct bfchunk *c, cdc_ls
 	if (dedupe == 0)
 		rc = state_write_start(b, &aw, err);
 	if (rc == 0)
-		rc = emit_chunk(b, t, lines, lens, nlines, at, dedupe, win, &aw, &emitted, err);
-	for (size_t i = 0; i < nlines; i++)
-		PQfreemem(lines[i]);
-	free(lines);
-	free(lens);
+		rc = emit_chunk(b, t, rows.lines, rows.lens, nlines, at, dedupe, win, &aw, &emitted, err);
+	rows_free(&rows, false);
 	bfw_chunk_free(win);
 	/* the chunk counts once every sink made it durable */
 	while (rc == 0 && (rc = pipe_flush(b->o.pipe, 1000, err)) == CDC_ERR_AGAIN && !*b->o.stop)
