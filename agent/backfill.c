@@ -1416,9 +1416,9 @@ emit_chunk(struct backfill *b, struct bftable *t, char *const *lines, const size
 		ch.snapshot = CDC_SNAP_INCREMENTAL;
 		if ((rc = pipe_change(b->o.pipe, &ch, len, err)) != 0)
 			goto out;
-		stats_add_change(b->o.stats, t->t->rel->schema, t->t->rel->name, CDC_OP_READ);
 		(*emitted)++;
 	}
+	stats_add_changes(b->o.stats, t->t->rel->schema, t->t->rel->name, CDC_OP_READ, *emitted);
 	if ((rc = state_write_wait(aw, err)) == 0 && open)
 		rc = pipe_commit(b->o.pipe, &txn, err);
 out:

@@ -136,13 +136,20 @@ op_index(char op)
 void
 stats_add_change(struct cdc_stats *s, const char *schema, const char *table, char op)
 {
+	stats_add_changes(s, schema, table, op, 1);
+}
+
+void
+stats_add_changes(struct cdc_stats *s, const char *schema, const char *table, char op,
+                  uint64_t n)
+{
 	struct tstat *t;
 
 	pthread_mutex_lock(&s->mu);
-	s->v.changes++;
+	s->v.changes += n;
 	t = table_entry(s, schema, table);
 	if (t != NULL)
-		t->counts[op_index(op)]++;
+		t->counts[op_index(op)] += n;
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -61,6 +61,9 @@ void stats_set_state(struct cdc_stats *s, enum stats_state st);
 void stats_set_positions(struct cdc_stats *s, cdc_lsn received, cdc_lsn acked, bool sent);
 void stats_set_backend_pid(struct cdc_stats *s, int pid);
 void stats_add_change(struct cdc_stats *s, const char *schema, const char *table, char op);
+/* n changes of one table at once (a backfill chunk) */
+void stats_add_changes(struct cdc_stats *s, const char *schema, const char *table, char op,
+                       uint64_t n);
 void stats_add_transaction(struct cdc_stats *s);
 void stats_set_spilled(struct cdc_stats *s, uint64_t bytes);
 /* err: why spilling waits (state_dir full), NULL once it goes on */
