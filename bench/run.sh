@@ -178,7 +178,7 @@ done
 # online backfill (snapshot_method = online): alone, then under a write load
 # bf_run SINK TPS: prints "wall max_lag_bytes oldest_xact_s"
 bf_run() {
-	local sink=$1 tps=$2 chunk=${3:-10000} slot="bf_$1_$2_${3:-10000}" pid lp=0 lag=0 old=0 l o t0 t1
+	local sink=$1 tps=$2 chunk=${3:-10000} slot="bf_$1_$2_${3:-10000}${4:+_$4}" pid lp=0 lag=0 old=0 l o t0 t1
 	local -a base
 	mapfile -t base < <(agent_args)
 	t0=$(date +%s.%N)
@@ -217,22 +217,38 @@ bf_run() {
 	# agent's start and the slot's creation
 	echo "$(echo "$t1 - $t0" | bc -l) $lag $old $(sed -n 's/.*backfill: done: [0-9]* tables in \([0-9.]*\) s.*/\1/p' "$PG_TMP/$slot.log")"
 }
+# bf_pairs SINK CHUNK: REPEAT runs of a COPY then an online backfill, alternating so that
+# both see the same neighbours; prints the medians "copy_s backfill_s wall_s" and each
+# run's ratio to stderr
+bf_pairs() {
+	local sink=$1 chunk=$2 k cw w lag old bf
+	local -a cws bfs ws
+	for ((k = 1; k <= REPEAT; k++)); do
+		cw=$( { time psql_q "COPY snap TO STDOUT (FORMAT binary)" >/dev/null; } 2>&1 )
+		read -r w lag old bf < <(bf_run "$sink" 0 "$chunk" "$k")
+		printf 'bench: run %d: COPY %.2f s, online backfill %.2f s: %.2fx\n' "$k" "$cw" "$bf" \
+			"$(echo "$cw / $bf" | bc -l)" >&2
+		cws+=("$cw") bfs+=("$bf") ws+=("$w")
+	done
+	echo "$(printf '%s\n' "${cws[@]}" | median) $(printf '%s\n' "${bfs[@]}" | median) $(printf '%s\n' "${ws[@]}" | median)"
+}
 if part backfill; then
+	TIMEFORMAT='%R'
 	for c in $SINKS; do
 		sink_available "$c" || continue
 		[[ $c == kafka ]] && start_mock
-		echo "bench: online backfill of $SNAPROWS rows -> $c" >&2
-		read -r w lag old bf < <(bf_run "$c" 0)
-		row "$(printf '| online backfill %s rows | %s | %.2f s (%.0f rows/s; %.2f s with the start and slot creation) | %.2fx of COPY rows/s | | | |' \
-			"$SNAPROWS" "$c" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$w" "$(echo "$copy_wall / $bf" | bc -l)")"
+		echo "bench: online backfill of $SNAPROWS rows -> $c, $REPEAT times, each after a COPY" >&2
+		read -r cw bf w < <(bf_pairs "$c" 10000)
+		row "$(printf '| online backfill %s rows | %s | %.2f s (%.0f rows/s; %.2f s with the start and slot creation) | %.2fx of COPY rows/s (COPY %.2f s; medians of %d) | | | |' \
+			"$SNAPROWS" "$c" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$w" "$(echo "$cw / $bf" | bc -l)" "$cw" "$REPEAT")"
 	done
 	# larger chunks: fewer watermarks, flushes and records per row
 	for chunk in ${BENCH_BACKFILL_CHUNKS-50000}; do
 		sink_available parquet || break
-		echo "bench: online backfill of $SNAPROWS rows -> parquet, chunks of $chunk" >&2
-		read -r w lag old bf < <(bf_run parquet 0 "$chunk")
-		row "$(printf '| online backfill %s rows, chunk_rows %s | parquet | %.2f s (%.0f rows/s; %.2f s with the start and slot creation) | %.2fx of COPY rows/s | | | |' \
-			"$SNAPROWS" "$chunk" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$w" "$(echo "$copy_wall / $bf" | bc -l)")"
+		echo "bench: online backfill of $SNAPROWS rows -> parquet, chunks of $chunk, $REPEAT times" >&2
+		read -r cw bf w < <(bf_pairs parquet "$chunk")
+		row "$(printf '| online backfill %s rows, chunk_rows %s | parquet | %.2f s (%.0f rows/s; %.2f s with the start and slot creation) | %.2fx of COPY rows/s (COPY %.2f s; medians of %d) | | | |' \
+			"$SNAPROWS" "$chunk" "$bf" "$(echo "$SNAPROWS / $bf" | bc -l)" "$w" "$(echo "$cw / $bf" | bc -l)" "$cw" "$REPEAT")"
 	done
 	tps=${BENCH_BACKFILL_TPS:-500}
 	for c in $SINKS; do
