@@ -534,86 +534,6 @@ chunk_query(struct backfill *b, struct bfworker *w, const struct bfchunk *c, str
 	return q;
 }
 
-/* The result of one statement sent in pipeline mode, followed by the NULL that ends
- * it; NULL with err set when it failed (the error of the first failed one). */
-static PGresult *
-pipe_result(PGconn *conn, const char *what, ExecStatusType want, struct cdc_err *err)
-{
-	PGresult *res = PQgetResult(conn), *end;
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-
-	if (res != NULL && st != PGRES_PIPELINE_SYNC && (end = PQgetResult(conn)) != NULL)
-		PQclear(end);
-	if (st == want)
-		return res;
-	{
-		const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-
-		cdc_errf(err, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
-		         "%s failed: %s", what, m ? m : st == PGRES_PIPELINE_ABORTED ?
-		         "an earlier statement failed" : PQerrorMessage(conn));
-	}
-	PQclear(res);
-	return NULL;
-}
-
-/* Chunk c's start, in one round trip (libpq pipeline mode): its low watermark, then its
- * transaction and that transaction's snapshot, which the server takes after the low
- * watermark is in the WAL.  Each in a pipeline segment of its own: a BEGIN after a
- * statement of the same implicit transaction would take that statement in, and the
- * transaction could not be REPEATABLE READ.  Returns the snapshot's result (one row),
- * NULL with err set; on failure no transaction is left open. */
-static PGresult *
-chunk_begin(struct bfworker *w, const struct bfchunk *c, struct cdc_err *err)
-{
-	PGconn *conn = w->conn;
-	char content[300];
-	const char *params[1] = { content };
-	PGresult *res = NULL, *r;
-	struct cdc_err e = { 0 };
-	bool sent;
-
-	snprintf(content, sizeof(content), "%s %" PRIu64 " L", w->b->o.cfg->source.slot, c->id);
-	if (PQenterPipelineMode(conn) != 1) {
-		cdc_errf(err, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
-		         "writing a backfill watermark failed: %s", PQerrorMessage(conn));
-		return NULL;
-	}
-	sent = PQsendQueryParams(conn, "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX
-	                         "', $1::text)", 1, NULL, params, NULL, NULL, 0) == 1 &&
-	       PQpipelineSync(conn) == 1 &&
-	       PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
-	                         NULL, NULL, NULL, 0) == 1 &&
-	       PQsendQueryParams(conn, "SELECT pg_current_snapshot()::text", 0, NULL, NULL, NULL,
-	                         NULL, 0) == 1 &&
-	       PQpipelineSync(conn) == 1;
-	if (!sent) {
-		cdc_errf(err, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
-		         "writing a backfill watermark failed: %s", PQerrorMessage(conn));
-		PQexitPipelineMode(conn);
-		return NULL;
-	}
-	/* every result is read, whatever failed: the first failure is the error */
-	PQclear(pipe_result(conn, "writing a backfill watermark", PGRES_TUPLES_OK, &e));
-	PQclear(pipe_result(conn, "writing a backfill watermark", PGRES_PIPELINE_SYNC, &e));
-	PQclear(pipe_result(conn, "starting a backfill chunk", PGRES_COMMAND_OK, &e));
-	res = pipe_result(conn, "starting a backfill chunk", PGRES_TUPLES_OK, &e);
-	PQclear(pipe_result(conn, "starting a backfill chunk", PGRES_PIPELINE_SYNC, &e));
-	if (PQexitPipelineMode(conn) != 1)
-		cdc_errf(&e, PQstatus(conn) == CONNECTION_OK ? CDC_ERR_FATAL : CDC_ERR_CONN,
-		         "starting a backfill chunk failed: %s", PQerrorMessage(conn));
-	if (e.code == 0 && (res == NULL || PQntuples(res) != 1))
-		cdc_errf(&e, CDC_ERR_PROTO, "starting a backfill chunk: no snapshot returned");
-	if (e.code != 0) {
-		PQclear(res);
-		if (PQstatus(conn) == CONNECTION_OK && (r = PQexec(conn, "ROLLBACK")) != NULL)
-			PQclear(r);
-		cdc_errf(err, e.code, "%s", e.msg);
-		return NULL;
-	}
-	return res;
-}
-
 /* Read chunk c (see chunk_query).  Returns 0, 1 when the table is gone, or a code. */
 static int
 read_chunk(struct bfworker *w, struct bfchunk *c, struct bftable *t, char *const *key,
@@ -624,8 +544,17 @@ read_chunk(struct bfworker *w, struct bfchunk *c, struct bftable *t, char *const
 	char *q;
 	int rc = 0;
 
-	/* the low watermark, then the chunk's transaction and its snapshot */
-	if ((res = chunk_begin(w, c, err)) == NULL)
+	/* the low watermark, then the chunk's transaction and its snapshot (a BEGIN after
+	 * a statement in the same query string would take that statement into its
+	 * transaction, which then cannot be REPEATABLE READ) */
+	res = with_watermark(w, c->id, 'L', "writing a backfill watermark",
+	                     "SELECT pg_logical_emit_message(false, '" BACKFILL_WM_PREFIX "', %s)", err);
+	if (res == NULL)
+		return err->code;
+	PQclear(res);
+	res = pg_query(w->conn, "starting a backfill chunk", "BEGIN ISOLATION LEVEL REPEATABLE READ "
+	               "READ ONLY; SELECT pg_current_snapshot()::text", 0, NULL, err);
+	if (res == NULL)
 		return err->code;
 	pthread_mutex_lock(&b->mu);
 	free(c->snap);
