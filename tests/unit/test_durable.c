@@ -2,7 +2,8 @@
  * test_durable.c — replacing small state files (common/durable.c): the first write
  * creates the file, later ones swap it with its spare (path.tmp) so that the file
  * keeps one of two inodes and the spare holds the previous content; a torn spare is
- * overwritten, never read; an unwritable directory is an error naming the file.
+ * overwritten, never read; an unwritable directory is an error naming the file; after a
+ * swap whose directory fsync failed, no spare is touched until that directory is synced.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,12 +114,45 @@ test_error_names_file(void **state)
 	assert_non_null(strstr(why, "missing/s.lsn.tmp"));
 }
 
+static void
+test_unsynced_swap_blocks_spares(void **state)
+{
+	char path[300], tmp[310], later[300], buf[64], why[512];
+
+	(void) state;
+	snprintf(path, sizeof(path), "%s/u.lsn", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(later, sizeof(later), "%s/later", dir);   /* a directory that cannot be synced yet */
+	assert_int_equal(cdc_write_durably(dir, path, "0/1\n", 4, why, sizeof(why)), 0);
+	assert_int_equal(cdc_write_durably(dir, path, "0/2\n", 4, why, sizeof(why)), 0);
+	/* swapped, then the directory fsync fails */
+	assert_int_equal(cdc_write_durably(later, path, "0/3\n", 4, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cannot fsync"));
+	slurp(path, buf, sizeof(buf));
+	assert_string_equal(buf, "0/3\n");
+	slurp(tmp, buf, sizeof(buf));
+	assert_string_equal(buf, "0/2\n");
+	/* the next write syncs that directory first, and fails without touching the spare */
+	assert_int_equal(cdc_write_durably(dir, path, "0/4\n", 4, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, later));
+	slurp(tmp, buf, sizeof(buf));
+	assert_string_equal(buf, "0/2\n");
+	slurp(path, buf, sizeof(buf));
+	assert_string_equal(buf, "0/3\n");
+	/* once it can be synced, writes go on */
+	assert_int_equal(mkdir(later, 0700), 0);
+	assert_int_equal(cdc_write_durably(dir, path, "0/5\n", 4, why, sizeof(why)), 0);
+	slurp(path, buf, sizeof(buf));
+	assert_string_equal(buf, "0/5\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_swaps_with_spare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_names_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsynced_swap_blocks_spares, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
