@@ -1302,12 +1302,12 @@ record(struct backfill *b, struct pend *p, struct cdc_err *err)
 	return p->done ? state_write(b, err) : 0;
 }
 
-/* Emit a chunk's rows (lines[0..nlines-1], lens[]) at its high watermark; its commit
- * waits for the pending mark being written (aw). */
+/* Emit a chunk's rows at its high watermark; its commit waits for the pending mark
+ * being written (aw). */
 static int
-emit_chunk(struct backfill *b, struct bftable *t, char *const *lines, const size_t *lens,
-           size_t nlines, cdc_lsn at, cdc_lsn dedupe, struct bfw_chunk *win,
-           struct state_async *aw, uint64_t *emitted, struct cdc_err *err)
+emit_chunk(struct backfill *b, struct bftable *t, const struct bfrows *rows, cdc_lsn at,
+           cdc_lsn dedupe, struct bfw_chunk *win, struct state_async *aw, uint64_t *emitted,
+           struct cdc_err *err)
 {
 	struct timespec now;
 	struct cdc_txn txn = { 0 };
@@ -1323,12 +1323,12 @@ emit_chunk(struct backfill *b, struct bftable *t, char *const *lines, const size
 	txn.dedupe_lsn = dedupe;
 	txn.commit_ts_us = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	*emitted = 0;
-	for (size_t i = 0; i < nlines; i++) {
+	for (size_t i = 0; i < rows->n; i++) {
 		struct cdc_change ch = { 0 };
 		const struct cdc_tuple *tup;
-		size_t len = lens[i];
+		size_t len = rows->lens[i];
 
-		if ((rc = copytext_parse(t->t->ct, lines[i], len, &tup, err)) != 0)
+		if ((rc = copytext_parse(t->t->ct, rows->lines[i], len, &tup, err)) != 0)
 			goto out;
 		if (!bfw_chunk_keeps(win, tup))
 			continue;
@@ -1503,7 +1503,7 @@ high_watermark(struct backfill *b, struct bfworker *w, struct bfchunk *c, cdc_ls
 	if (dedupe == 0)
 		rc = state_write_start(b, &aw, err);
 	if (rc == 0)
-		rc = emit_chunk(b, t, rows.lines, rows.lens, nlines, at, dedupe, win, &aw, &emitted, err);
+		rc = emit_chunk(b, t, &rows, at, dedupe, win, &aw, &emitted, err);
 	rows_free(&rows, false);
 	bfw_chunk_free(win);
 	/* the chunk counts once every sink made it durable */

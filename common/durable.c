@@ -2,9 +2,9 @@
  * durable.c — replacing small files durably (see durable.h).
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,22 +80,16 @@ cdc_write_durably(const char *dir, const char *path, const void *data, size_t n,
 	 * most of the cost (ext4 without a journal scans past recently freed inodes at
 	 * every creation).  The old content stays in path.tmp, which nothing reads. */
 #ifdef RENAME_EXCHANGE
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
-		swapped = true;
-		goto renamed;
-	}
-	if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+	swapped = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0;
+	if (!swapped && errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
 		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
 		return -1;
 	}
 #endif
-	if (rename(tmp, path) != 0) {
+	if (!swapped && rename(tmp, path) != 0) {
 		snprintf(why, whycap, "cannot rename %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-#ifdef RENAME_EXCHANGE
-renamed:
-#endif
 	if (cdc_fsync_dir(dir) != 0) {
 		snprintf(why, whycap, "cannot fsync %s: %s", dir, strerror(errno));
 		if (swapped) {
